@@ -1,0 +1,146 @@
+"""codex-thread-store: the storage boundary for AI-agent conversation threads.
+
+Byte-compatible with OpenAI Codex's thread store. Start with `ThreadStore` (the
+interface), `InMemoryThreadStore` (the reference store), `LiveThread` (active
+sessions) and `ThreadManager` (the one entry point for mutations).
+"""
+
+from ._version import __version__
+from .analytics import (
+    AnalyticsSink,
+    NoopAnalyticsSink,
+    RecordingAnalyticsSink,
+    ThreadInitializedEvent,
+)
+from .errors import (
+    Conflict,
+    Internal,
+    InvalidRequest,
+    ResourceExhausted,
+    ThreadNotFound,
+    ThreadStoreError,
+    Unsupported,
+)
+from .ids import SessionId, ThreadId, new_thread_id, parse_thread_id
+from .live_thread import LiveThread
+from .manager import ThreadManager
+from .memory import InMemoryThreadStore
+from .metadata_sync import PendingUpdate, ThreadMetadataSync
+from .originator import OriginatorResolver
+from .patch import UNSET, GitInfoPatch, ThreadMetadataPatch, TokenUsage
+from .policy import is_persisted_rollout_item, persisted_rollout_items
+from .protocol import (
+    GitInfo,
+    MalformedLine,
+    RolloutItem,
+    RolloutLine,
+    SessionMeta,
+    SessionSource,
+    SourceKind,
+    ThreadSource,
+    decode_line,
+    encode_line,
+)
+from .store import ThreadStore
+from .types import (
+    AppendThreadItemsParams,
+    ArchiveThreadParams,
+    CreateThreadParams,
+    DeleteThreadParams,
+    ItemPage,
+    ListItemsParams,
+    ListThreadsParams,
+    ListTurnsParams,
+    LoadThreadHistoryParams,
+    ReadThreadByRolloutPathParams,
+    ReadThreadParams,
+    ResumeThreadParams,
+    SearchThreadsParams,
+    SortDirection,
+    StoredThread,
+    StoredThreadHistory,
+    StoredThreadItem,
+    StoredThreadSearchResult,
+    StoredTurn,
+    StoredTurnError,
+    StoredTurnItemsView,
+    StoredTurnStatus,
+    ThreadPage,
+    ThreadPersistenceMetadata,
+    ThreadRelationFilter,
+    ThreadSearchPage,
+    ThreadSortKey,
+    TurnPage,
+    UpdateThreadMetadataParams,
+)
+
+__all__ = [
+    "UNSET",
+    "AnalyticsSink",
+    "AppendThreadItemsParams",
+    "ArchiveThreadParams",
+    "Conflict",
+    "CreateThreadParams",
+    "DeleteThreadParams",
+    "GitInfo",
+    "GitInfoPatch",
+    "InMemoryThreadStore",
+    "Internal",
+    "InvalidRequest",
+    "ItemPage",
+    "ListItemsParams",
+    "ListThreadsParams",
+    "ListTurnsParams",
+    "LiveThread",
+    "LoadThreadHistoryParams",
+    "MalformedLine",
+    "NoopAnalyticsSink",
+    "OriginatorResolver",
+    "PendingUpdate",
+    "ReadThreadByRolloutPathParams",
+    "ReadThreadParams",
+    "RecordingAnalyticsSink",
+    "ResourceExhausted",
+    "ResumeThreadParams",
+    "RolloutItem",
+    "RolloutLine",
+    "SearchThreadsParams",
+    "SessionId",
+    "SessionMeta",
+    "SessionSource",
+    "SortDirection",
+    "SourceKind",
+    "StoredThread",
+    "StoredThreadHistory",
+    "StoredThreadItem",
+    "StoredThreadSearchResult",
+    "StoredTurn",
+    "StoredTurnError",
+    "StoredTurnItemsView",
+    "StoredTurnStatus",
+    "ThreadId",
+    "ThreadInitializedEvent",
+    "ThreadManager",
+    "ThreadMetadataPatch",
+    "ThreadMetadataSync",
+    "ThreadNotFound",
+    "ThreadPage",
+    "ThreadPersistenceMetadata",
+    "ThreadRelationFilter",
+    "ThreadSearchPage",
+    "ThreadSortKey",
+    "ThreadSource",
+    "ThreadStore",
+    "ThreadStoreError",
+    "TokenUsage",
+    "TurnPage",
+    "Unsupported",
+    "UpdateThreadMetadataParams",
+    "__version__",
+    "decode_line",
+    "encode_line",
+    "is_persisted_rollout_item",
+    "new_thread_id",
+    "parse_thread_id",
+    "persisted_rollout_items",
+]

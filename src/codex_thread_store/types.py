@@ -1,0 +1,439 @@
+"""Boundary data: one `<Operation>Params` per store operation, `StoredThread`, and pages.
+
+Everything here is a frozen `msgspec.Struct`, so each request and answer has one
+definition that encodes to JSON (`codex_thread_store.codec.encode_json`) and
+has a JSON Schema (`codex-threads schema`). Constructing a params struct
+validates it: a malformed thread id or page size raises `InvalidRequest`.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from .errors import InvalidRequest
+from .ids import new_thread_id, parse_thread_id
+from .patch import ThreadMetadataPatch, TokenUsage
+from .protocol.rollout import RolloutItem
+from .protocol.session_meta import GitInfo
+from .protocol.sources import SessionSource, SourceKind, ThreadSource
+
+__all__ = [
+    "AppendThreadItemsParams",
+    "ArchiveThreadParams",
+    "CreateThreadParams",
+    "DeleteThreadParams",
+    "ItemPage",
+    "ListItemsParams",
+    "ListThreadsParams",
+    "ListTurnsParams",
+    "LoadThreadHistoryParams",
+    "ReadThreadByRolloutPathParams",
+    "ReadThreadParams",
+    "RelationKind",
+    "ResumeThreadParams",
+    "SearchThreadsParams",
+    "SortDirection",
+    "StoredThread",
+    "StoredThreadHistory",
+    "StoredThreadItem",
+    "StoredThreadSearchResult",
+    "StoredTurn",
+    "StoredTurnError",
+    "StoredTurnItemsView",
+    "StoredTurnStatus",
+    "ThreadPage",
+    "ThreadPersistenceMetadata",
+    "ThreadRelationFilter",
+    "ThreadSearchPage",
+    "ThreadSortKey",
+    "TurnPage",
+    "UpdateThreadMetadataParams",
+]
+
+DEFAULT_PAGE_SIZE = 50
+
+
+class ThreadSortKey(enum.StrEnum):
+    """What `list_threads` orders by (app-server spelling)."""
+
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    RECENCY_AT = "recency_at"
+
+
+class SortDirection(enum.StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+class StoredTurnItemsView(enum.StrEnum):
+    """How much of each turn `list_turns` returns."""
+
+    NOT_LOADED = "notLoaded"
+    SUMMARY = "summary"
+    FULL = "full"
+
+
+class StoredTurnStatus(enum.StrEnum):
+    COMPLETED = "completed"
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"
+    IN_PROGRESS = "inProgress"
+
+
+class RelationKind(enum.StrEnum):
+    DIRECT_CHILDREN_OF = "direct_children_of"
+    DESCENDANTS_OF = "descendants_of"
+
+
+def _check_id(value: str, what: str = "thread_id") -> None:
+    parse_thread_id(value, what=what)
+
+
+def _check_page_size(page_size: int) -> None:
+    if page_size < 1:
+        raise InvalidRequest(f"page_size must be at least 1, got {page_size}")
+
+
+class _Params(msgspec.Struct, frozen=True, kw_only=True):
+    pass
+
+
+class ThreadPersistenceMetadata(_Params, frozen=True, kw_only=True):
+    """What a live writer records about future writes."""
+
+    cwd: str | None = None
+    model_provider: str = "openai"
+    memory_mode: str = "enabled"
+
+
+class CreateThreadParams(_Params, frozen=True, kw_only=True):
+    """Open a new live thread. The store writes the initial `session_meta` itself.
+
+    `session_id` defaults to `thread_id` (a root thread); subagents pass their
+    root's. `originator` is the *effective* originator; `LiveThread.create`
+    resolves it when left empty.
+    """
+
+    thread_id: str = msgspec.field(default_factory=new_thread_id)
+    session_id: str | None = None
+    forked_from_id: str | None = None
+    parent_thread_id: str | None = None
+    source: SessionSource = msgspec.field(default_factory=SessionSource.cli)
+    thread_source: str | None = None
+    originator: str = ""
+    cli_version: str | None = None
+    base_instructions: Any = None
+    dynamic_tools: list[Any] = msgspec.field(default_factory=list)
+    selected_capability_roots: list[Any] = msgspec.field(default_factory=list)
+    multi_agent_version: str | None = None
+    history_mode: str = "legacy"
+    initial_window_id: str | None = None
+    git_info: GitInfo | None = None
+    metadata: ThreadPersistenceMetadata = msgspec.field(default_factory=ThreadPersistenceMetadata)
+
+    def __post_init__(self) -> None:
+        _check_id(self.thread_id)
+        for name in ("session_id", "forked_from_id", "parent_thread_id"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_id(value, name)
+        if self.history_mode not in ("legacy", "paginated"):
+            raise InvalidRequest(
+                f"history_mode must be 'legacy' or 'paginated', got {self.history_mode!r}"
+            )
+        if self.thread_source is not None:
+            ThreadSource.validate_new(self.thread_source)
+        if self.metadata.memory_mode not in ("enabled", "disabled"):
+            raise InvalidRequest(
+                f"memory_mode must be 'enabled' or 'disabled', got {self.metadata.memory_mode!r}"
+            )
+
+    @property
+    def effective_session_id(self) -> str:
+        return self.session_id or self.thread_id
+
+
+class ResumeThreadParams(_Params, frozen=True, kw_only=True):
+    """Reopen an existing thread for live appends. `history`, if given, is replay history
+    the caller already loaded; its first `session_meta` decides the history mode."""
+
+    thread_id: str
+    rollout_path: str | None = None
+    history: list[RolloutItem] | None = None
+    include_archived: bool = False
+    metadata: ThreadPersistenceMetadata = msgspec.field(default_factory=ThreadPersistenceMetadata)
+
+    def __post_init__(self) -> None:
+        _check_id(self.thread_id)
+
+
+class AppendThreadItemsParams(_Params, frozen=True, kw_only=True):
+    """Append raw items; the store applies the persistence policy itself."""
+
+    thread_id: str
+    items: list[RolloutItem]
+    idempotency_key: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_id(self.thread_id)
+
+
+class LoadThreadHistoryParams(_Params, frozen=True, kw_only=True):
+    thread_id: str
+    include_archived: bool = False
+
+    def __post_init__(self) -> None:
+        _check_id(self.thread_id)
+
+
+class StoredThreadHistory(_Params, frozen=True, kw_only=True):
+    """Persisted items in replay order."""
+
+    thread_id: str
+    items: list[RolloutItem]
+
+
+class ReadThreadParams(_Params, frozen=True, kw_only=True):
+    thread_id: str
+    include_archived: bool = False
+    include_history: bool = False
+
+    def __post_init__(self) -> None:
+        _check_id(self.thread_id)
+
+
+class ReadThreadByRolloutPathParams(_Params, frozen=True, kw_only=True):
+    """Deprecated: address a thread by its local rollout path."""
+
+    rollout_path: str
+    include_archived: bool = False
+    include_history: bool = False
+
+
+class ThreadRelationFilter(_Params, frozen=True, kw_only=True):
+    """`direct_children_of`: threads whose parent is `thread_id`;
+    `descendants_of`: the transitive closure, excluding `thread_id` itself."""
+
+    kind: RelationKind
+    thread_id: str
+
+    def __post_init__(self) -> None:
+        _check_id(self.thread_id)
+
+    @classmethod
+    def direct_children_of(cls, thread_id: str) -> ThreadRelationFilter:
+        return cls(kind=RelationKind.DIRECT_CHILDREN_OF, thread_id=thread_id)
+
+    @classmethod
+    def descendants_of(cls, thread_id: str) -> ThreadRelationFilter:
+        return cls(kind=RelationKind.DESCENDANTS_OF, thread_id=thread_id)
+
+
+class ListThreadsParams(_Params, frozen=True, kw_only=True):
+    """One page of threads.
+
+    - `allowed_sources` empty: every source. `source_kinds`: app-server kind names
+      (`cli`, `subAgent`, ...); None means every kind.
+    - `model_providers` None or empty: every provider.
+    - `cwd_filters` None: every cwd; empty list: no thread at all.
+    - `archived=True` lists archived threads *instead of* active ones.
+    - `search_term`: case-insensitive match of every word on name, preview and
+      first user message.
+    - `cursor` is opaque and only valid with the same sort key and direction.
+    """
+
+    page_size: int = DEFAULT_PAGE_SIZE
+    cursor: str | None = None
+    sort_key: ThreadSortKey = ThreadSortKey.CREATED_AT
+    sort_direction: SortDirection = SortDirection.DESC
+    allowed_sources: list[SessionSource] = msgspec.field(default_factory=list)
+    source_kinds: list[str] | None = None
+    model_providers: list[str] | None = None
+    cwd_filters: list[str] | None = None
+    archived: bool = False
+    search_term: str | None = None
+    relation_filter: ThreadRelationFilter | None = None
+    use_state_db_only: bool = False
+
+    def __post_init__(self) -> None:
+        _check_page_size(self.page_size)
+        for kind in self.source_kinds or ():
+            if kind not in SourceKind.ALL:
+                raise InvalidRequest(
+                    f"unknown source kind {kind!r}; use one of {sorted(SourceKind.ALL)}"
+                )
+
+
+class SearchThreadsParams(_Params, frozen=True, kw_only=True):
+    """Full-text search; results carry a snippet around the match."""
+
+    search_term: str
+    page_size: int = DEFAULT_PAGE_SIZE
+    cursor: str | None = None
+    sort_key: ThreadSortKey = ThreadSortKey.UPDATED_AT
+    sort_direction: SortDirection = SortDirection.DESC
+    allowed_sources: list[SessionSource] = msgspec.field(default_factory=list)
+    archived: bool = False
+
+    def __post_init__(self) -> None:
+        _check_page_size(self.page_size)
+        if not self.search_term.strip():
+            raise InvalidRequest("search_term must not be empty")
+
+
+class ListTurnsParams(_Params, frozen=True, kw_only=True):
+    thread_id: str
+    include_archived: bool = False
+    cursor: str | None = None
+    page_size: int = DEFAULT_PAGE_SIZE
+    sort_direction: SortDirection = SortDirection.ASC
+    items_view: StoredTurnItemsView = StoredTurnItemsView.SUMMARY
+
+    def __post_init__(self) -> None:
+        _check_id(self.thread_id)
+        _check_page_size(self.page_size)
+
+
+class ListItemsParams(_Params, frozen=True, kw_only=True):
+    """Items of a thread, or of one turn when `turn_id` is given."""
+
+    thread_id: str
+    turn_id: str | None = None
+    include_archived: bool = False
+    cursor: str | None = None
+    page_size: int = DEFAULT_PAGE_SIZE
+    sort_direction: SortDirection = SortDirection.ASC
+
+    def __post_init__(self) -> None:
+        _check_id(self.thread_id)
+        _check_page_size(self.page_size)
+
+
+class UpdateThreadMetadataParams(_Params, frozen=True, kw_only=True):
+    thread_id: str
+    patch: ThreadMetadataPatch
+    include_archived: bool = False
+
+    def __post_init__(self) -> None:
+        _check_id(self.thread_id)
+
+
+class ArchiveThreadParams(_Params, frozen=True, kw_only=True):
+    thread_id: str
+
+    def __post_init__(self) -> None:
+        _check_id(self.thread_id)
+
+
+class DeleteThreadParams(_Params, frozen=True, kw_only=True):
+    thread_id: str
+
+    def __post_init__(self) -> None:
+        _check_id(self.thread_id)
+
+
+class StoredThread(msgspec.Struct, frozen=True, kw_only=True):
+    """A thread's summary as every store returns it (history only when asked for).
+
+    Times are UTC datetimes at millisecond precision. `recency_at` only moves
+    forward. `archived_at` is set exactly when the thread is archived.
+    """
+
+    thread_id: str
+    session_id: str
+    rollout_path: str | None = None
+    forked_from_id: str | None = None
+    parent_thread_id: str | None = None
+    preview: str = ""
+    name: str | None = None
+    model_provider: str = ""
+    model: str | None = None
+    reasoning_effort: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    recency_at: datetime
+    archived_at: datetime | None = None
+    cwd: str = ""
+    cli_version: str = ""
+    source: SessionSource
+    history_mode: str = "legacy"
+    thread_source: str | None = None
+    originator: str | None = None
+    agent_nickname: str | None = None
+    agent_role: str | None = None
+    agent_path: str | None = None
+    git_info: GitInfo | None = None
+    approval_mode: Any = None
+    permission_profile: Any = None
+    token_usage: TokenUsage | None = None
+    first_user_message: str | None = None
+    memory_mode: str | None = None
+    history: StoredThreadHistory | None = None
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class ThreadPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[StoredThread]
+    next_cursor: str | None = None
+
+
+class StoredThreadSearchResult(msgspec.Struct, frozen=True, kw_only=True):
+    thread: StoredThread
+    snippet: str
+
+
+class ThreadSearchPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[StoredThreadSearchResult]
+    next_cursor: str | None = None
+
+
+class StoredTurnError(msgspec.Struct, frozen=True, kw_only=True):
+    message: str
+    additional_details: str | None = None
+
+
+class StoredTurn(msgspec.Struct, frozen=True, kw_only=True):
+    """One turn: from its start event to its completion, abort or the next turn."""
+
+    turn_id: str
+    items: list[RolloutItem]
+    items_view: StoredTurnItemsView
+    status: StoredTurnStatus
+    error: StoredTurnError | None = None
+    turn_created_at_ms: int | None = None
+    started_at: int | None = None
+    completed_at: int | None = None
+    duration_ms: int | None = None
+
+
+class TurnPage(msgspec.Struct, frozen=True, kw_only=True):
+    """`next_cursor` continues in the same direction; `backwards_cursor` pages the
+    other way from the first turn of this page (pass it with the opposite direction)."""
+
+    turns: list[StoredTurn]
+    next_cursor: str | None = None
+    backwards_cursor: str | None = None
+
+
+class StoredThreadItem(msgspec.Struct, frozen=True, kw_only=True):
+    """One history item with its position (`item_ordinal`, 0-based in replay order)."""
+
+    turn_id: str | None
+    item_key: str
+    item_ordinal: int
+    item_created_at_ms: int
+    item: RolloutItem
+
+
+class ItemPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[StoredThreadItem]
+    next_cursor: str | None = None
+    backwards_cursor: str | None = None
