@@ -167,13 +167,21 @@ class InMemoryThreadStore(ThreadStore):
 
     async def flush_thread(self, thread_id: str) -> None:
         self.calls["flush_thread"] += 1
-        self._live(thread_id)
+        record = self._live(thread_id)
+        if len(record.history) > 1:
+            # A lazily persisted thread materializes once it has items to make durable.
+            record.persisted = True
 
     async def shutdown_thread(self, thread_id: str) -> None:
         self.calls["shutdown_thread"] += 1
         record = self._live(thread_id)
         record.live = False
-        record.persisted = True
+        if len(record.history) > 1:
+            record.persisted = True
+        if not record.persisted:
+            # Nothing but its session_meta was ever written: like an unmaterialized
+            # rollout, the thread leaves nothing behind.
+            del self._threads[thread_id]
 
     async def discard_thread(self, thread_id: str) -> None:
         self.calls["discard_thread"] += 1

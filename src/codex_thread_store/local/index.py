@@ -1,0 +1,417 @@
+"""Our SQLite index of a Codex home: schema, migrations and queries (sync functions).
+
+The rollout JSONL files are the truth; this file is derived and can be deleted at
+any time. Each function takes an open connection and runs one transaction; the
+store runs them on the single thread that owns the connection.
+
+Schema version lives in `PRAGMA user_version`. An index from an older version,
+or one that fails `PRAGMA quick_check`, is moved aside (never deleted) and
+rebuilt from the rollouts.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..codec import decode_json, encode_json
+from ..cursors import decode_cursor, encode_cursor
+from ..errors import InvalidRequest
+from ..search_text import search_words
+from ..timeutil import to_ms
+from ..types import (
+    ListThreadsParams,
+    RelationKind,
+    SearchThreadsParams,
+    SortDirection,
+    StoredThread,
+    ThreadSortKey,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "FileState",
+    "delete_thread",
+    "get_thread",
+    "list_threads",
+    "open_index",
+    "search_threads",
+    "upsert_thread",
+]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS threads (
+    thread_id TEXT PRIMARY KEY,
+    archived INTEGER NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
+    recency_at_ms INTEGER NOT NULL,
+    source_text TEXT NOT NULL,
+    source_kind TEXT NOT NULL,
+    model_provider TEXT NOT NULL,
+    cwd TEXT NOT NULL,
+    parent_thread_id TEXT,
+    meta_search TEXT NOT NULL,
+    rollout_path TEXT,
+    live_only INTEGER NOT NULL DEFAULT 0,
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS threads_created ON threads(archived, created_at_ms, thread_id);
+CREATE INDEX IF NOT EXISTS threads_updated ON threads(archived, updated_at_ms, thread_id);
+CREATE INDEX IF NOT EXISTS threads_recency ON threads(archived, recency_at_ms, thread_id);
+CREATE INDEX IF NOT EXISTS threads_parent ON threads(parent_thread_id);
+CREATE INDEX IF NOT EXISTS threads_path ON threads(rollout_path);
+CREATE VIRTUAL TABLE IF NOT EXISTS thread_text USING fts5(
+    thread_id UNINDEXED, body, tokenize = 'trigram'
+);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    thread_id TEXT,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dirs (
+    path TEXT PRIMARY KEY,
+    mtime_ns INTEGER NOT NULL
+);
+"""
+
+_SORT_COLUMNS = {
+    ThreadSortKey.CREATED_AT: "created_at_ms",
+    ThreadSortKey.UPDATED_AT: "updated_at_ms",
+    ThreadSortKey.RECENCY_AT: "recency_at_ms",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    path: str
+    thread_id: str | None
+    size: int
+    mtime_ns: int
+
+
+def open_index(path: Path) -> tuple[sqlite3.Connection, str | None]:
+    """Open (creating or replacing as needed) the index at `path`.
+
+    Returns the connection and why it must be rebuilt (None when it is current).
+    """
+    reason: str | None = None
+    if not path.exists():
+        reason = "no index yet"
+    else:
+        problem = _check(path)
+        if problem is not None:
+            aside = path.with_name(f"{path.name}.{problem[0]}-{int(time.time())}")
+            for suffix in ("", "-wal", "-shm"):
+                src = Path(str(path) + suffix)
+                if src.exists():
+                    src.rename(Path(str(aside) + suffix))
+            reason = f"{problem[1]}; the old file was moved to {aside.name}"
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    conn.executescript(_SCHEMA)
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    return conn, reason
+
+
+def _check(path: Path) -> tuple[str, str] | None:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            conn.execute("PRAGMA busy_timeout=10000")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            ok = conn.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return "corrupt", f"the index was unreadable ({exc})"
+    if ok != "ok":
+        return "corrupt", f"the index failed its integrity check ({ok})"
+    if version != SCHEMA_VERSION:
+        return "old", f"the index had schema version {version}, this library uses {SCHEMA_VERSION}"
+    return None
+
+
+def _meta_search(thread: StoredThread) -> str:
+    parts = [thread.name or "", thread.preview, thread.first_user_message or ""]
+    return "\n".join(parts).casefold()
+
+
+def upsert_thread(
+    conn: sqlite3.Connection,
+    thread: StoredThread,
+    *,
+    body: str | None = None,
+    live_only: bool = False,
+) -> None:
+    """Insert or replace a thread's row (and its search text when `body` is given)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        _upsert(conn, thread, body=body, live_only=live_only)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def upsert_many(
+    conn: sqlite3.Connection, rows: Iterable[tuple[StoredThread, str, FileState | None]]
+) -> None:
+    """Bulk insert (index rebuilds): one transaction for the whole batch."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for thread, body, state in rows:
+            _upsert(conn, thread, body=body, live_only=False)
+            if state is not None:
+                _set_file(conn, state)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _upsert(
+    conn: sqlite3.Connection, thread: StoredThread, *, body: str | None, live_only: bool
+) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO threads (thread_id, archived, created_at_ms, updated_at_ms,"
+        " recency_at_ms, source_text, source_kind, model_provider, cwd, parent_thread_id,"
+        " meta_search, rollout_path, live_only, data)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            thread.thread_id,
+            1 if thread.is_archived else 0,
+            to_ms(thread.created_at),
+            to_ms(thread.updated_at),
+            to_ms(thread.recency_at),
+            thread.source.to_db_text(),
+            thread.source.kind,
+            thread.model_provider,
+            thread.cwd,
+            thread.parent_thread_id,
+            _meta_search(thread),
+            thread.rollout_path,
+            1 if live_only else 0,
+            encode_json(thread),
+        ),
+    )
+    if body is not None:
+        conn.execute("DELETE FROM thread_text WHERE thread_id = ?", (thread.thread_id,))
+        conn.execute(
+            "INSERT INTO thread_text (thread_id, body) VALUES (?, ?)", (thread.thread_id, body)
+        )
+
+
+def append_body(conn: sqlite3.Connection, thread_id: str, text: str) -> None:
+    """Add message text to a thread's searchable body."""
+    row = conn.execute("SELECT body FROM thread_text WHERE thread_id = ?", (thread_id,)).fetchone()
+    body = text if row is None else row[0] + "\n" + text
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("DELETE FROM thread_text WHERE thread_id = ?", (thread_id,))
+        conn.execute("INSERT INTO thread_text (thread_id, body) VALUES (?, ?)", (thread_id, body))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def get_body(conn: sqlite3.Connection, thread_id: str) -> str:
+    row = conn.execute("SELECT body FROM thread_text WHERE thread_id = ?", (thread_id,)).fetchone()
+    return "" if row is None else str(row[0])
+
+
+def get_thread(conn: sqlite3.Connection, thread_id: str) -> StoredThread | None:
+    row = conn.execute("SELECT data FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
+    return None if row is None else decode_json(row[0], StoredThread)
+
+
+def is_live_only(conn: sqlite3.Connection, thread_id: str) -> bool:
+    row = conn.execute("SELECT live_only FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
+    return bool(row and row[0])
+
+
+def thread_by_path(conn: sqlite3.Connection, path: str) -> StoredThread | None:
+    row = conn.execute("SELECT data FROM threads WHERE rollout_path = ?", (path,)).fetchone()
+    return None if row is None else decode_json(row[0], StoredThread)
+
+
+def delete_thread(conn: sqlite3.Connection, thread_id: str) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,))
+        conn.execute("DELETE FROM thread_text WHERE thread_id = ?", (thread_id,))
+        conn.execute("DELETE FROM files WHERE thread_id = ?", (thread_id,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _set_file(conn: sqlite3.Connection, state: FileState) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO files (path, thread_id, size, mtime_ns) VALUES (?,?,?,?)",
+        (state.path, state.thread_id, state.size, state.mtime_ns),
+    )
+
+
+def set_file(conn: sqlite3.Connection, state: FileState) -> None:
+    _set_file(conn, state)
+
+
+def file_states(conn: sqlite3.Connection) -> dict[str, FileState]:
+    return {
+        row[0]: FileState(row[0], row[1], row[2], row[3])
+        for row in conn.execute("SELECT path, thread_id, size, mtime_ns FROM files")
+    }
+
+
+def forget_file(conn: sqlite3.Connection, path: str) -> None:
+    conn.execute("DELETE FROM files WHERE path = ?", (path,))
+
+
+def dir_states(conn: sqlite3.Connection) -> dict[str, int]:
+    return {row[0]: row[1] for row in conn.execute("SELECT path, mtime_ns FROM dirs")}
+
+
+def set_dir(conn: sqlite3.Connection, path: str, mtime_ns: int) -> None:
+    conn.execute("INSERT OR REPLACE INTO dirs (path, mtime_ns) VALUES (?,?)", (path, mtime_ns))
+
+
+def _where(params: ListThreadsParams | SearchThreadsParams) -> tuple[list[str], list[Any]]:
+    clauses = ["archived = ?"]
+    args: list[Any] = [1 if params.archived else 0]
+    if params.allowed_sources:
+        clauses.append(f"source_text IN ({','.join('?' * len(params.allowed_sources))})")
+        args.extend(s.to_db_text() for s in params.allowed_sources)
+    return clauses, args
+
+
+def _page(
+    conn: sqlite3.Connection,
+    clauses: list[str],
+    args: list[Any],
+    *,
+    sort_key: ThreadSortKey,
+    direction: SortDirection,
+    page_size: int,
+    cursor: str | None,
+    kind: str,
+) -> tuple[list[StoredThread], str | None]:
+    column = _SORT_COLUMNS[sort_key]
+    desc = direction is SortDirection.DESC
+    if cursor is not None:
+        value = decode_cursor(cursor, kind, s=sort_key.value, d=direction.value)
+        anchor_v, anchor_id = value.get("v"), value.get("id")
+        if not isinstance(anchor_v, int) or not isinstance(anchor_id, str):
+            raise InvalidRequest("cursor is not valid; restart the listing without a cursor")
+        op = "<" if desc else ">"
+        clauses = [*clauses, f"({column}, thread_id) {op} (?, ?)"]
+        args = [*args, anchor_v, anchor_id]
+    order = "DESC" if desc else "ASC"
+    sql = (
+        f"SELECT data, {column} FROM threads WHERE {' AND '.join(clauses)}"
+        f" ORDER BY {column} {order}, thread_id {order} LIMIT ?"
+    )
+    rows = conn.execute(sql, [*args, page_size + 1]).fetchall()
+    threads = [decode_json(row[0], StoredThread) for row in rows[:page_size]]
+    next_cursor = None
+    if len(rows) > page_size:
+        last_value = rows[page_size - 1][1]
+        next_cursor = encode_cursor(
+            kind,
+            s=sort_key.value,
+            d=direction.value,
+            v=last_value,
+            id=threads[-1].thread_id,
+        )
+    return threads, next_cursor
+
+
+def list_threads(
+    conn: sqlite3.Connection, params: ListThreadsParams
+) -> tuple[list[StoredThread], str | None]:
+    """One page, O(page) through the (archived, sort column, id) indexes."""
+    clauses, args = _where(params)
+    if params.source_kinds is not None:
+        kinds = set(params.source_kinds)
+        if "subAgent" in kinds:
+            clauses.append(
+                f"(source_kind LIKE 'subAgent%' OR source_kind IN ({','.join('?' * len(kinds))}))"
+            )
+        else:
+            clauses.append(f"source_kind IN ({','.join('?' * len(kinds))})")
+        args.extend(sorted(kinds))
+    if params.model_providers:
+        clauses.append(f"model_provider IN ({','.join('?' * len(params.model_providers))})")
+        args.extend(params.model_providers)
+    if params.cwd_filters is not None:
+        clauses.append(f"cwd IN ({','.join('?' * len(params.cwd_filters))})")
+        args.extend(params.cwd_filters)
+    for word in search_words(params.search_term or ""):
+        clauses.append("instr(meta_search, ?) > 0")
+        args.append(word)
+    if params.relation_filter is not None:
+        root = params.relation_filter.thread_id
+        if params.relation_filter.kind is RelationKind.DIRECT_CHILDREN_OF:
+            clauses.append("parent_thread_id = ?")
+            args.append(root)
+        else:
+            clauses.append(
+                "thread_id IN (WITH RECURSIVE d(id) AS ("
+                " SELECT thread_id FROM threads WHERE parent_thread_id = ?"
+                " UNION SELECT t.thread_id FROM threads t JOIN d ON t.parent_thread_id = d.id)"
+                " SELECT id FROM d WHERE id <> ?)"
+            )
+            args.extend([root, root])
+    return _page(
+        conn,
+        clauses,
+        args,
+        sort_key=params.sort_key,
+        direction=params.sort_direction,
+        page_size=params.page_size,
+        cursor=params.cursor,
+        kind="threads",
+    )
+
+
+def search_threads(
+    conn: sqlite3.Connection, params: SearchThreadsParams
+) -> tuple[list[tuple[StoredThread, str]], str | None]:
+    """Threads whose metadata or message text holds every word; returns (thread, body)."""
+    clauses, args = _where(params)
+    for word in search_words(params.search_term):
+        if len(word) >= 3:
+            phrase = '"' + word.replace('"', '""') + '"'
+            clauses.append(
+                "(instr(meta_search, ?) > 0 OR thread_id IN"
+                " (SELECT thread_id FROM thread_text WHERE thread_text MATCH ?))"
+            )
+            args.extend([word, phrase])
+        else:
+            clauses.append(
+                "(instr(meta_search, ?) > 0 OR thread_id IN"
+                " (SELECT thread_id FROM thread_text WHERE instr(lower(body), ?) > 0))"
+            )
+            args.extend([word, word])
+    threads, cursor = _page(
+        conn,
+        clauses,
+        args,
+        sort_key=params.sort_key,
+        direction=params.sort_direction,
+        page_size=params.page_size,
+        cursor=params.cursor,
+        kind="search",
+    )
+    return [(t, get_body(conn, t.thread_id)) for t in threads], cursor

@@ -1,0 +1,136 @@
+"""Codex-home paths and rollout file names (pure functions; no I/O except where named).
+
+```
+CODEX_HOME/
+  sessions/YYYY/MM/DD/rollout-YYYY-MM-DDThh-mm-ss-<thread id>.jsonl[.zst]
+  archived_sessions/rollout-YYYY-MM-DDThh-mm-ss-<thread id>.jsonl[.zst]   (flat)
+  session_index.jsonl                                                      (names)
+```
+The timestamp in a file name is the *local* wall-clock time at creation, as Codex
+writes it; readers take it as UTC, which is Codex's long-standing quirk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..errors import InvalidRequest
+
+__all__ = [
+    "ARCHIVED_DIR",
+    "SESSIONS_DIR",
+    "SESSION_INDEX",
+    "CodexHome",
+    "RolloutName",
+    "default_codex_home",
+    "parse_rollout_name",
+    "rollout_file_name",
+]
+
+SESSIONS_DIR = "sessions"
+ARCHIVED_DIR = "archived_sessions"
+SESSION_INDEX = "session_index.jsonl"
+_NAME_RE = re.compile(
+    r"^rollout-(\d{4})-(\d{2})-(\d{2})T(\d{2})-(\d{2})-(\d{2})-"
+    r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+    r"\.jsonl(\.zst)?$"
+)
+
+
+def default_codex_home() -> Path:
+    """`CODEX_HOME`, else `~/.codex`."""
+    env = os.environ.get("CODEX_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".codex"
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutName:
+    """What a rollout file name says: its thread id, its timestamp, and whether it is zstd."""
+
+    thread_id: str
+    timestamp: datetime  # naive wall-clock time from the name, read as UTC
+    compressed: bool
+
+    @property
+    def date_parts(self) -> tuple[str, str, str]:
+        t = self.timestamp
+        return f"{t.year:04d}", f"{t.month:02d}", f"{t.day:02d}"
+
+
+def parse_rollout_name(name: str) -> RolloutName | None:
+    """Parse `rollout-<ts>-<uuid>.jsonl[.zst]`; None for anything else."""
+    m = _NAME_RE.match(name)
+    if m is None:
+        return None
+    try:
+        y, mo, d, h, mi, s = (int(m.group(i)) for i in range(1, 7))
+        stamp = datetime(y, mo, d, h, mi, s, tzinfo=UTC)
+        thread_id = str(uuid.UUID(m.group(7)))
+    except ValueError:
+        return None
+    return RolloutName(thread_id, stamp, m.group(8) is not None)
+
+
+def rollout_file_name(thread_id: str, local_time: datetime) -> str:
+    return f"rollout-{local_time.strftime('%Y-%m-%dT%H-%M-%S')}-{thread_id}.jsonl"
+
+
+@dataclass(frozen=True)
+class CodexHome:
+    """A Codex home folder and the paths inside it."""
+
+    root: Path
+
+    @property
+    def sessions(self) -> Path:
+        return self.root / SESSIONS_DIR
+
+    @property
+    def archived(self) -> Path:
+        return self.root / ARCHIVED_DIR
+
+    @property
+    def session_index(self) -> Path:
+        return self.root / SESSION_INDEX
+
+    def new_rollout_path(self, thread_id: str, local_time: datetime) -> Path:
+        """`sessions/YYYY/MM/DD/rollout-<local ts>-<id>.jsonl` for a new thread."""
+        day = self.sessions / f"{local_time:%Y}" / f"{local_time:%m}" / f"{local_time:%d}"
+        return day / rollout_file_name(thread_id, local_time)
+
+    def archived_path_for(self, active: Path) -> Path:
+        return self.archived / active.name
+
+    def active_path_for(self, archived: Path) -> Path:
+        parsed = parse_rollout_name(archived.name)
+        if parsed is None:
+            raise InvalidRequest(f"{archived.name} is not a rollout file name")
+        year, month, day = parsed.date_parts
+        return self.sessions / year / month / day / archived.name
+
+    def is_archived_path(self, path: Path) -> bool:
+        return path.parent == self.archived
+
+    def resolve_inside(self, raw: str | os.PathLike[str]) -> Path:
+        """Resolve a user-given rollout path (relative paths are relative to the home);
+        it must lie inside `sessions/` or `archived_sessions/` after resolving symlinks.
+
+        Raises:
+            InvalidRequest: the path escapes the home.
+        """
+        path = Path(raw)
+        if not path.is_absolute():
+            path = self.root / path
+        resolved = path.resolve(strict=False)
+        roots = [self.sessions.resolve(strict=False), self.archived.resolve(strict=False)]
+        if not any(resolved.is_relative_to(r) for r in roots):
+            raise InvalidRequest(
+                f"rollout path {str(raw)!r} is outside this Codex home's sessions and "
+                "archived_sessions folders"
+            )
+        return resolved

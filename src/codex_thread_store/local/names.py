@@ -1,0 +1,88 @@
+"""`session_index.jsonl`: Codex's append-only thread-name index (blocking I/O).
+
+One line per rename: `{"id", "thread_name", "updated_at"}`. The last line for an
+id wins (append order, not `updated_at`); an empty name means cleared.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import msgspec
+
+__all__ = ["append_name", "read_names", "remove_names"]
+
+_lock = threading.Lock()
+
+
+def _now_rfc3339() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
+
+
+def append_name(index: Path, thread_id: str, name: str | None) -> None:
+    """Record a rename (`None` or "" clears) with one append."""
+    line = msgspec.json.encode(
+        {"id": thread_id, "thread_name": name or "", "updated_at": _now_rfc3339()}
+    )
+    with _lock:
+        fd = os.open(index, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            from .rollout_files import append_lines, repair_torn_tail
+
+            repair_torn_tail(fd)
+            append_lines(fd, [line], fsync=True)
+        finally:
+            os.close(fd)
+
+
+def read_names(index: Path) -> dict[str, str | None]:
+    """The current name of every id in the index (None when the last entry cleared it)."""
+    try:
+        data = index.read_bytes()
+    except FileNotFoundError:
+        return {}
+    names: dict[str, str | None] = {}
+    for raw in data.split(b"\n"):
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            entry = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            continue
+        if not isinstance(entry, dict):
+            continue
+        tid, name = entry.get("id"), entry.get("thread_name")
+        if isinstance(tid, str) and isinstance(name, str):
+            names[tid] = name or None
+    return names
+
+
+def remove_names(index: Path, thread_id: str) -> None:
+    """Drop every line of `thread_id` (temp file + atomic rename)."""
+    with _lock:
+        try:
+            data = index.read_bytes()
+        except FileNotFoundError:
+            return
+        kept = []
+        for raw in data.split(b"\n"):
+            if not raw.strip():
+                continue
+            try:
+                entry = msgspec.json.decode(raw)
+            except msgspec.DecodeError:
+                kept.append(raw)
+                continue
+            if isinstance(entry, dict) and entry.get("id") == thread_id:
+                continue
+            kept.append(raw)
+        tmp = index.with_name(index.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(b"".join(line + b"\n" for line in kept))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, index)

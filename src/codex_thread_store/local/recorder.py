@@ -1,0 +1,159 @@
+"""`RolloutRecorder`: the JSONL writer of one live thread (blocking; run in a worker thread).
+
+Lazy: nothing touches the disk until `persist()` (or a flush/shutdown with items
+pending), so a thread that is created and dropped leaves no file. Once
+materialized, every append is one `write` of whole lines, flushed to the OS.
+
+Durability policy (`Durability`):
+- `"os"`: lines reach the OS on every append; no fsync (survives a process crash).
+- `"flush"` (default): as `"os"`, plus fsync on `flush`, `persist` and `close`
+  (what `flush_thread` acknowledges survives a power loss).
+- `"append"`: fsync after every append.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from ..errors import ResourceExhausted
+from ..protocol.rollout import RolloutItem, RolloutLine, encode_line
+from ..timeutil import format_rfc3339_ms
+from .rollout_files import append_lines, repair_torn_tail
+
+__all__ = ["Durability", "RolloutRecorder"]
+
+Durability = Literal["os", "flush", "append"]
+
+
+class RolloutRecorder:
+    """Writes one thread's rollout file.
+
+    Args:
+        path: the rollout file (created on materialization if missing).
+        materialized: the file already exists (a resumed thread).
+        next_ordinal: the next dense ordinal, for paginated threads; None for legacy.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        materialized: bool,
+        next_ordinal: int | None,
+        durability: Durability,
+        max_item_bytes: int,
+    ) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._pending: list[bytes] = []
+        self._pending_items = 0
+        self._materialized = materialized
+        self._next_ordinal = next_ordinal
+        self._durability = durability
+        self._max_item_bytes = max_item_bytes
+        self.closed = False
+
+    @property
+    def materialized(self) -> bool:
+        return self._materialized
+
+    @property
+    def pending_lines(self) -> list[bytes]:
+        """Encoded lines not yet on disk (the lazy buffer)."""
+        return list(self._pending)
+
+    def encode(self, items: list[RolloutItem], now: datetime) -> list[bytes]:
+        """Encode items as lines (timestamp, ordinal), checking the size limit first.
+
+        Raises:
+            ResourceExhausted: an item is over the limit; nothing is encoded or written.
+        """
+        stamp = format_rfc3339_ms(now)
+        lines = []
+        ordinal = self._next_ordinal
+        for item in items:
+            line = encode_line(RolloutLine(stamp, item, ordinal))
+            if len(line) > self._max_item_bytes:
+                raise ResourceExhausted(
+                    f"a {item.type} line is {len(line)} bytes, over the {self._max_item_bytes}"
+                    "-byte limit (LocalThreadStoreConfig.max_item_bytes); nothing was appended"
+                )
+            lines.append(line)
+            if ordinal is not None:
+                ordinal += 1
+        return lines
+
+    def write(self, lines: list[bytes], *, counts_as_items: bool = True) -> None:
+        """Append encoded lines: to the file once materialized, else to the buffer."""
+        if not lines:
+            return
+        if self._next_ordinal is not None:
+            self._next_ordinal += len(lines)
+        if not self._materialized:
+            self._pending.extend(lines)
+            if counts_as_items:
+                self._pending_items += len(lines)
+            return
+        append_lines(self._open(), lines, fsync=self._durability == "append")
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                repair_torn_tail(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            self._fd = fd
+        return self._fd
+
+    def persist(self) -> None:
+        """Materialize the file (session_meta first, then buffered lines) and sync it."""
+        if not self._materialized:
+            fd = self._open()
+            append_lines(fd, self._pending, fsync=False)
+            self._pending.clear()
+            self._pending_items = 0
+            self._materialized = True
+            _fsync_dir(self.path.parent)
+        self._sync()
+
+    def flush(self) -> None:
+        """Make appended items durable; a lazy thread with items materializes first."""
+        if not self._materialized:
+            if self._pending_items:
+                self.persist()
+            return
+        self._sync()
+
+    def _sync(self) -> None:
+        if self._fd is not None and self._durability in ("flush", "append"):
+            os.fsync(self._fd)
+
+    def close(self, *, flush: bool) -> None:
+        if self.closed:
+            return
+        try:
+            if flush:
+                self.flush()
+        finally:
+            self.closed = True
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+
+def _fsync_dir(path: Path) -> None:
+    # A new file's directory entry is durable only once the directory is synced.
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,142 @@
+"""Blocking rollout-file I/O: reading lines (plain or zstd) and durable appends.
+
+Sync code only: callers run these in a worker thread. The reader never fails on
+bad content: malformed lines are skipped and counted, a torn final line (a crash
+mid-write) is ignored. The appender repairs a torn final line before writing, so
+a new line is never glued onto a fragment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import zstandard
+
+from ..protocol.rollout import MalformedLine, RolloutLine, decode_line
+
+__all__ = [
+    "ReadResult",
+    "append_lines",
+    "compressed_sibling",
+    "existing_rollout",
+    "read_rollout",
+    "read_rollout_bytes",
+    "repair_torn_tail",
+]
+
+
+@dataclass(slots=True)
+class ReadResult:
+    """The decodable lines of a rollout, with their byte offsets, and what was skipped."""
+
+    lines: list[RolloutLine] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
+    malformed: int = 0
+    torn_tail: bool = False
+    size: int = 0
+
+
+def compressed_sibling(path: Path) -> Path:
+    return path.with_name(path.name + ".zst")
+
+
+def existing_rollout(path: Path) -> Path | None:
+    """The plain file if it exists (plain wins), else its `.zst` sibling, else None."""
+    if path.exists():
+        return path
+    zst = compressed_sibling(path)
+    return zst if zst.exists() else None
+
+
+def read_rollout_bytes(path: Path) -> bytes:
+    """The logical bytes of a rollout: plain, or the decompressed `.zst` sibling."""
+    actual = existing_rollout(path)
+    if actual is None:
+        raise FileNotFoundError(path)
+    data = actual.read_bytes()
+    if actual.suffix == ".zst":
+        return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    return data
+
+
+def iter_lines(data: bytes) -> Iterator[tuple[int, bytes, bool]]:
+    """(offset, line without newline, terminated) for each line of `data`."""
+    start = 0
+    size = len(data)
+    while start < size:
+        end = data.find(b"\n", start)
+        if end < 0:
+            yield start, data[start:], False
+            return
+        yield start, data[start:end], True
+        start = end + 1
+
+
+def parse_rollout(data: bytes, base_offset: int = 0) -> ReadResult:
+    result = ReadResult(size=base_offset + len(data))
+    for offset, raw, terminated in iter_lines(data):
+        if not raw.strip():
+            continue
+        try:
+            line = decode_line(raw)
+        except MalformedLine:
+            if terminated:
+                result.malformed += 1
+            else:
+                result.torn_tail = True
+            continue
+        result.lines.append(line)
+        result.offsets.append(base_offset + offset)
+    return result
+
+
+def read_rollout(path: Path) -> ReadResult:
+    """Every decodable line of the rollout at `path` (plain or `.zst`)."""
+    return parse_rollout(read_rollout_bytes(path))
+
+
+def repair_torn_tail(fd: int) -> int:
+    """Cut an unterminated last line off the file open as `fd`; returns the new size.
+
+    A crash mid-write leaves a fragment with no newline. Without this cut the next
+    appended line would be glued to it and both would be lost to readers.
+    """
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return 0
+    if os.pread(fd, 1, size - 1) == b"\n":
+        return size
+    # Walk back to the previous newline in 64 KiB steps.
+    pos = size
+    cut = 0
+    while pos > 0:
+        step = min(65536, pos)
+        pos -= step
+        chunk = os.pread(fd, step, pos)
+        at = chunk.rfind(b"\n")
+        if at >= 0:
+            cut = pos + at + 1
+            break
+    os.ftruncate(fd, cut)
+    return cut
+
+
+def append_lines(fd: int, lines: list[bytes], *, fsync: bool) -> int:
+    """Append newline-terminated `lines` to `fd` (opened O_APPEND) in one write.
+
+    Returns the byte count written. One `write` per call keeps concurrent readers
+    from seeing half a batch more often than the OS allows.
+    """
+    if not lines:
+        return 0
+    payload = b"".join(line + b"\n" for line in lines)
+    view = memoryview(payload)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+    if fsync:
+        os.fsync(fd)
+    return len(payload)

@@ -1,0 +1,94 @@
+"""Finding and summarizing rollouts on disk: the full rebuild and the incremental refresh.
+
+Refresh cost is proportional to what changed, not to the size of the home: a day
+directory is re-listed only when its mtime moved (a file was added, removed or
+renamed in it), and files are re-read only when their size or mtime moved.
+Appends by other processes to existing files are noticed for the files of the
+most recent day directories, which is where live threads write.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..protocol.messages import message_texts
+from ..types import StoredThread
+from .layout import CodexHome, parse_rollout_name
+from .rollout_files import read_rollout
+from .summary import summarize_rollout
+
+__all__ = ["ScannedRollout", "iter_rollout_dirs", "scan_file"]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedRollout:
+    path: Path
+    thread: StoredThread | None
+    body: str
+    size: int
+    mtime_ns: int
+    malformed: int
+
+
+def iter_rollout_dirs(home: CodexHome) -> Iterator[Path]:
+    """`sessions/YYYY/MM/DD` folders (numeric names only), then `archived_sessions`."""
+    for year in _numeric_children(home.sessions):
+        for month in _numeric_children(year):
+            yield from _numeric_children(month)
+    if home.archived.is_dir():
+        yield home.archived
+
+
+def _numeric_children(path: Path) -> list[Path]:
+    try:
+        entries = [e for e in os.scandir(path) if e.is_dir() and e.name.isdigit()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [Path(e.path) for e in sorted(entries, key=lambda e: e.name)]
+
+
+def rollout_files(directory: Path) -> list[Path]:
+    """Rollout files of one folder; a plain file hides its `.zst` sibling."""
+    try:
+        names = {e.name for e in os.scandir(directory) if e.is_file()}
+    except FileNotFoundError:
+        return []
+    out = []
+    for name in sorted(names):
+        parsed = parse_rollout_name(name)
+        if parsed is None:
+            continue
+        if parsed.compressed and name[: -len(".zst")] in names:
+            continue
+        out.append(directory / (name[: -len(".zst")] if parsed.compressed else name))
+    return out
+
+
+def scan_file(
+    home: CodexHome, path: Path, *, default_model_provider: str, archived: bool
+) -> ScannedRollout | None:
+    """Read and summarize one rollout (`path` is the logical `.jsonl` path)."""
+    actual = path if path.exists() else path.with_name(path.name + ".zst")
+    try:
+        stat = actual.stat()
+        result = read_rollout(path)
+    except FileNotFoundError:
+        return None
+    mtime = datetime.fromtimestamp(stat.st_mtime, UTC)
+    thread = summarize_rollout(
+        result.lines,
+        path,
+        mtime=mtime,
+        archived_at=mtime if archived else None,
+        default_model_provider=default_model_provider,
+    )
+    body = "\n".join(
+        " ".join(text.split()) for text in message_texts([line.item for line in result.lines])
+    )
+    return ScannedRollout(path, thread, body, stat.st_size, stat.st_mtime_ns, result.malformed)

@@ -1,0 +1,611 @@
+"""`LocalThreadStore`: a Codex home as the store (rollout JSONL + our SQLite index).
+
+The JSONL files are the source of truth and stay readable without SQLite. The
+index (`codex-thread-store/codex-thread-store-index.sqlite`) is derived: it is
+rebuilt from the rollouts when missing, old or corrupt, and refreshed
+incrementally when other processes write rollouts. Explicit metadata patches
+are also journaled so a rebuild keeps them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import msgspec
+
+from ..errors import Conflict, InvalidRequest, ThreadNotFound
+from ..patch import ThreadMetadataPatch
+from ..policy import persisted_rollout_items
+from ..projection import apply_patch, initial_session_meta, thread_from_create
+from ..protocol.messages import message_texts
+from ..protocol.rollout import RolloutItem, RolloutLine, decode_line, history_mode_of
+from ..search_text import make_snippet, search_words
+from ..store import ThreadStore
+from ..timeutil import utc_now
+from ..turns import TimedItem, line_time_ms, page_items, page_turns
+from ..types import (
+    AppendThreadItemsParams,
+    ArchiveThreadParams,
+    CreateThreadParams,
+    DeleteThreadParams,
+    ItemPage,
+    ListItemsParams,
+    ListThreadsParams,
+    ListTurnsParams,
+    LoadThreadHistoryParams,
+    ReadThreadByRolloutPathParams,
+    ReadThreadParams,
+    ResumeThreadParams,
+    SearchThreadsParams,
+    StoredThread,
+    StoredThreadHistory,
+    StoredThreadSearchResult,
+    ThreadPage,
+    ThreadSearchPage,
+    TurnPage,
+    UpdateThreadMetadataParams,
+)
+from . import index, journal, names
+from .config import LocalThreadStoreConfig
+from .db import IndexDb
+from .layout import CodexHome
+from .recorder import RolloutRecorder
+from .rollout_files import compressed_sibling, existing_rollout, read_rollout
+from .scan import iter_rollout_dirs, rollout_files, scan_file
+from .writer_lock import WriterLock
+
+__all__ = ["LocalThreadStore"]
+
+
+@dataclass
+class _Live:
+    recorder: RolloutRecorder
+    lock: WriterLock
+    history_mode: str
+    mutex: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class LocalThreadStore(ThreadStore):
+    """A Codex home as a `ThreadStore`. Use as `async with LocalThreadStore(config):`."""
+
+    def __init__(self, config: LocalThreadStoreConfig | None = None, **overrides: object) -> None:
+        base = config or LocalThreadStoreConfig()
+        if overrides:
+            base = LocalThreadStoreConfig(**{**base.__dict__, **overrides})
+        self.config = base
+        self.home = CodexHome(Path(base.codex_home))
+        self._db: IndexDb | None = None
+        self._open_lock = asyncio.Lock()
+        self._live: dict[str, _Live] = {}
+        self._last_refresh = 0.0
+        self.rebuild_reason: str | None = None
+
+    # -- lifecycle of the store -----------------------------------------------------
+    async def _index(self) -> IndexDb:
+        if self._db is not None:
+            return self._db
+        async with self._open_lock:
+            if self._db is None:
+                self.config.state_dir.mkdir(parents=True, exist_ok=True)
+                executor = ThreadPoolExecutor(1, thread_name_prefix="codex-thread-store-index")
+                conn, reason = await asyncio.get_running_loop().run_in_executor(
+                    executor, index.open_index, self.config.index_path
+                )
+                db = IndexDb(conn, executor)
+                self.rebuild_reason = reason
+                if reason is not None:
+                    await self._rebuild(db)
+                else:
+                    await self._refresh(db, force=True)
+                self._db = db
+        return self._db
+
+    async def aclose(self) -> None:
+        for thread_id in list(self._live):
+            await self.discard_thread(thread_id)
+        if self._db is not None:
+            db, self._db = self._db, None
+            await asyncio.to_thread(db.close)
+
+    async def reindex(self) -> int:
+        """Rebuild the index from the rollouts now; returns the number of threads indexed."""
+        db = await self._index()
+        return await self._rebuild(db)
+
+    def rollout_path_of(self, thread_id: str) -> str | None:
+        live = self._live.get(thread_id)
+        return None if live is None else str(live.recorder.path)
+
+    # -- index maintenance ----------------------------------------------------------
+    async def _rebuild(self, db: IndexDb) -> int:
+        paths = await asyncio.to_thread(self._all_rollouts)
+        progress = self.config.progress
+        total = len(paths)
+        batch: list[tuple[StoredThread, str, index.FileState | None]] = []
+        for done, (path, archived) in enumerate(paths, start=1):
+            scanned = await asyncio.to_thread(
+                scan_file,
+                self.home,
+                path,
+                default_model_provider=self.config.default_model_provider,
+                archived=archived,
+            )
+            if scanned is not None and scanned.thread is not None:
+                state = index.FileState(
+                    str(path), scanned.thread.thread_id, scanned.size, scanned.mtime_ns
+                )
+                batch.append((scanned.thread, scanned.body, state))
+            if len(batch) >= 500:
+                await db.run(index.upsert_many, batch)
+                batch = []
+            if progress is not None:
+                progress(done, total)
+        if batch:
+            await db.run(index.upsert_many, batch)
+        await self._replay_overlays(db)
+        await self._refresh(db, force=True)
+        return total
+
+    def _all_rollouts(self) -> list[tuple[Path, bool]]:
+        out: list[tuple[Path, bool]] = []
+        for directory in iter_rollout_dirs(self.home):
+            archived = directory == self.home.archived
+            out.extend((p, archived) for p in rollout_files(directory))
+        return out
+
+    async def _replay_overlays(self, db: IndexDb) -> None:
+        """Names from `session_index.jsonl`, then journaled patches, over derived rows."""
+        names_by_id = await asyncio.to_thread(names.read_names, self.home.session_index)
+        patches: dict[str, ThreadMetadataPatch | None] = {}
+        for thread_id, patch in await asyncio.to_thread(
+            lambda: list(journal.read_patches(self.config.journal_path))
+        ):
+            if patch is None:
+                patches[thread_id] = None
+            else:
+                prior = patches.get(thread_id)
+                patches[thread_id] = patch if prior is None else prior.merge(patch)
+        for thread_id in set(names_by_id) | set(patches):
+            thread = await db.run(index.get_thread, thread_id)
+            if thread is None:
+                continue
+            if thread_id in names_by_id:
+                thread = msgspec.structs.replace(thread, name=names_by_id[thread_id])
+            patch = patches.get(thread_id)
+            if patch is not None:
+                thread = apply_patch(thread, patch)
+            await db.run(index.upsert_thread, thread)
+
+    async def _refresh(self, db: IndexDb, *, force: bool = False) -> None:
+        """Pick up rollouts written, moved or removed by other processes."""
+        now = time.monotonic()
+        if not force and now - self._last_refresh < self.config.refresh_interval_s:
+            return
+        self._last_refresh = now
+        dirs_before = await db.run(index.dir_states)
+        files_before = await db.run(index.file_states)
+        changes = await asyncio.to_thread(self._changed_files, dirs_before, files_before)
+        for path, archived in changes.scan:
+            scanned = await asyncio.to_thread(
+                scan_file,
+                self.home,
+                path,
+                default_model_provider=self.config.default_model_provider,
+                archived=archived,
+            )
+            if scanned is None or scanned.thread is None:
+                continue
+            tid = scanned.thread.thread_id
+            if tid in self._live:
+                continue
+            existing = await db.run(index.get_thread, tid)
+            thread = scanned.thread
+            if existing is not None:
+                thread = _overlay(thread, existing)
+            new_state = index.FileState(str(path), tid, scanned.size, scanned.mtime_ns)
+            await db.run(index.upsert_many, [(thread, scanned.body, new_state)])
+        for gone in changes.gone:
+            state = files_before.get(gone)
+            await db.run(index.forget_file, gone)
+            if state is not None and state.thread_id and state.thread_id not in self._live:
+                row = await db.run(index.get_thread, state.thread_id)
+                if row is not None and row.rollout_path == gone:
+                    await db.run(index.delete_thread, state.thread_id)
+        for directory, mtime in changes.dirs.items():
+            await db.run(index.set_dir, directory, mtime)
+
+    def _changed_files(
+        self, dirs_before: dict[str, int], files_before: dict[str, index.FileState]
+    ) -> _Changes:
+        changes = _Changes()
+        dirs = list(iter_rollout_dirs(self.home))
+        recent = set(dirs[-3:])  # live threads write to the newest day folders
+        seen_dirs = set()
+        for directory in dirs:
+            key = str(directory)
+            seen_dirs.add(key)
+            try:
+                mtime = directory.stat().st_mtime_ns
+            except FileNotFoundError:
+                continue
+            if dirs_before.get(key) == mtime and directory not in recent:
+                continue
+            changes.dirs[key] = mtime
+            archived = directory == self.home.archived
+            present = rollout_files(directory)
+            present_keys = {str(p) for p in present}
+            for path in present:
+                actual = existing_rollout(path)
+                if actual is None:
+                    continue
+                st = actual.stat()
+                before = files_before.get(str(path))
+                if before is None or before.size != st.st_size or before.mtime_ns != st.st_mtime_ns:
+                    changes.scan.append((path, archived))
+            prefix = key + os.sep
+            changes.gone.extend(
+                p
+                for p in files_before
+                if p.startswith(prefix) and os.sep not in p[len(prefix) :] and p not in present_keys
+            )
+        for key in dirs_before:
+            if key not in seen_dirs:
+                prefix = key + os.sep
+                changes.gone.extend(p for p in files_before if p.startswith(prefix))
+        return changes
+
+    async def _record_file(self, db: IndexDb, thread_id: str, path: Path) -> None:
+        def stat() -> index.FileState | None:
+            actual = existing_rollout(path)
+            if actual is None:
+                return None
+            st = actual.stat()
+            return index.FileState(str(path), thread_id, st.st_size, st.st_mtime_ns)
+
+        state = await asyncio.to_thread(stat)
+        if state is not None:
+            await db.run(index.set_file, state)
+
+    # -- helpers --------------------------------------------------------------------
+    async def _get(self, thread_id: str, *, include_archived: bool) -> StoredThread:
+        db = await self._index()
+        thread = await db.run(index.get_thread, thread_id)
+        if thread is None:
+            await self._refresh(db, force=True)
+            thread = await db.run(index.get_thread, thread_id)
+        if thread is None:
+            raise ThreadNotFound(thread_id, "no rollout for it in this Codex home")
+        if thread.is_archived and not include_archived:
+            raise ThreadNotFound(thread_id, "it is archived; pass include_archived=True")
+        return thread
+
+    def _live_writer(self, thread_id: str) -> _Live:
+        live = self._live.get(thread_id)
+        if live is None:
+            raise ThreadNotFound(thread_id, "it has no live writer; call resume_thread first")
+        return live
+
+    async def _timed_history(self, thread: StoredThread) -> list[TimedItem]:
+        live = self._live.get(thread.thread_id)
+        path = Path(thread.rollout_path) if thread.rollout_path else None
+        lines: list[RolloutLine] = []
+        if path is not None and (live is None or live.recorder.materialized):
+            result = await asyncio.to_thread(_read_if_exists, path)
+            lines = result
+        if live is not None and not live.recorder.materialized:
+            lines = lines + [decode_line(raw) for raw in live.recorder.pending_lines]
+        fallback = 0
+        out = []
+        for line in lines:
+            fallback = line_time_ms(line.timestamp, fallback)
+            out.append(TimedItem(fallback, line.item))
+        return out
+
+    # -- live writers -----------------------------------------------------------------
+    async def create_thread(self, params: CreateThreadParams) -> None:
+        db = await self._index()
+        thread_id = params.thread_id
+        if thread_id in self._live or await db.run(index.get_thread, thread_id) is not None:
+            raise Conflict(f"thread {thread_id} already exists; pick a new id")
+        now = utc_now()
+        path = self.home.new_rollout_path(thread_id, datetime.now().astimezone())
+        lock = WriterLock(self.config.state_dir / "locks", thread_id)
+        await asyncio.to_thread(lock.acquire)
+        try:
+            recorder = RolloutRecorder(
+                path,
+                materialized=False,
+                next_ordinal=0 if params.history_mode == "paginated" else None,
+                durability=self.config.durability,
+                max_item_bytes=self.config.max_item_bytes,
+            )
+            meta_line = recorder.encode([initial_session_meta(params, now)], now)
+            recorder.write(meta_line, counts_as_items=False)
+            thread = thread_from_create(params, now, rollout_path=str(path))
+            await db.run(index.upsert_thread, thread, body="", live_only=True)
+        except BaseException:
+            await asyncio.to_thread(lock.release)
+            raise
+        self._live[thread_id] = _Live(recorder, lock, params.history_mode)
+
+    async def resume_thread(self, params: ResumeThreadParams) -> None:
+        thread = await self._get(params.thread_id, include_archived=params.include_archived)
+        if params.thread_id in self._live:
+            raise Conflict(f"thread {params.thread_id} already has a live writer in this store")
+        if not thread.rollout_path:
+            raise ThreadNotFound(params.thread_id, "it has no rollout file")
+        path = Path(thread.rollout_path)
+        lines = await asyncio.to_thread(_read_if_exists, path)
+        mode = history_mode_of(
+            params.history if params.history else [line.item for line in lines],
+            thread.history_mode,
+        )
+        next_ordinal = None
+        if mode == "paginated":
+            ordinals = [line.ordinal for line in lines if line.ordinal is not None]
+            next_ordinal = (max(ordinals) + 1) if ordinals else len(lines)
+        lock = WriterLock(self.config.state_dir / "locks", params.thread_id)
+        await asyncio.to_thread(lock.acquire)
+        recorder = RolloutRecorder(
+            path,
+            materialized=True,
+            next_ordinal=next_ordinal,
+            durability=self.config.durability,
+            max_item_bytes=self.config.max_item_bytes,
+        )
+        self._live[params.thread_id] = _Live(recorder, lock, mode)
+
+    async def append_items(self, params: AppendThreadItemsParams) -> None:
+        for item in params.items:
+            if not isinstance(item, RolloutItem):
+                raise InvalidRequest(
+                    f"append_items takes RolloutItem values, got {type(item).__name__}"
+                )
+        live = self._live.get(params.thread_id)
+        mode = live.history_mode if live else "legacy"
+        canonical = persisted_rollout_items(params.items, mode)
+        if not canonical:
+            return
+        live = self._live_writer(params.thread_id)
+        db = await self._index()
+        async with live.mutex:
+            lines = live.recorder.encode(canonical, utc_now())
+            await asyncio.to_thread(live.recorder.write, lines)
+            texts = message_texts(canonical)
+            if texts:
+                body = "\n".join(" ".join(t.split()) for t in texts)
+                await db.run(index.append_body, params.thread_id, body)
+
+    async def persist_thread(self, thread_id: str) -> None:
+        live = self._live_writer(thread_id)
+        db = await self._index()
+        async with live.mutex:
+            await asyncio.to_thread(live.recorder.persist)
+            await self._mark_materialized(db, thread_id, live)
+
+    async def _mark_materialized(self, db: IndexDb, thread_id: str, live: _Live) -> None:
+        if not live.recorder.materialized:
+            return
+        if await db.run(index.is_live_only, thread_id):
+            thread = await db.run(index.get_thread, thread_id)
+            if thread is not None:
+                await db.run(index.upsert_thread, thread, live_only=False)
+        await self._record_file(db, thread_id, live.recorder.path)
+
+    async def flush_thread(self, thread_id: str) -> None:
+        live = self._live_writer(thread_id)
+        db = await self._index()
+        async with live.mutex:
+            await asyncio.to_thread(live.recorder.flush)
+            await self._mark_materialized(db, thread_id, live)
+
+    async def shutdown_thread(self, thread_id: str) -> None:
+        live = self._live_writer(thread_id)
+        db = await self._index()
+        async with live.mutex:
+            try:
+                await asyncio.to_thread(live.recorder.close, flush=True)
+                await self._mark_materialized(db, thread_id, live)
+            finally:
+                await self._release(db, thread_id, live)
+
+    async def discard_thread(self, thread_id: str) -> None:
+        live = self._live.get(thread_id)
+        if live is None:
+            return
+        db = await self._index()
+        async with live.mutex:
+            try:
+                await asyncio.to_thread(live.recorder.close, flush=False)
+            finally:
+                await self._release(db, thread_id, live)
+
+    async def _release(self, db: IndexDb, thread_id: str, live: _Live) -> None:
+        self._live.pop(thread_id, None)
+        await asyncio.to_thread(live.lock.release)
+        if not live.recorder.materialized:
+            # Never written: nothing of the thread was durable, so nothing remains.
+            await db.run(index.delete_thread, thread_id)
+
+    # -- reads ------------------------------------------------------------------------
+    async def load_history(self, params: LoadThreadHistoryParams) -> StoredThreadHistory:
+        thread = await self._get(params.thread_id, include_archived=params.include_archived)
+        timed = await self._timed_history(thread)
+        return StoredThreadHistory(thread_id=params.thread_id, items=[t.item for t in timed])
+
+    async def read_thread(self, params: ReadThreadParams) -> StoredThread:
+        thread = await self._get(params.thread_id, include_archived=params.include_archived)
+        return await self._with_history(thread, params.include_history)
+
+    async def _with_history(self, thread: StoredThread, include: bool) -> StoredThread:
+        if not include:
+            return thread
+        timed = await self._timed_history(thread)
+        history = StoredThreadHistory(thread_id=thread.thread_id, items=[t.item for t in timed])
+        return msgspec.structs.replace(thread, history=history)
+
+    async def read_thread_by_rollout_path(
+        self, params: ReadThreadByRolloutPathParams
+    ) -> StoredThread:
+        path = await asyncio.to_thread(self.home.resolve_inside, params.rollout_path)
+        db = await self._index()
+        thread = await db.run(index.thread_by_path, str(path))
+        if thread is None:
+            await self._refresh(db, force=True)
+            thread = await db.run(index.thread_by_path, str(path))
+        if thread is None:
+            raise InvalidRequest(f"no thread rollout at {params.rollout_path}")
+        thread = await self._get(thread.thread_id, include_archived=params.include_archived)
+        return await self._with_history(thread, params.include_history)
+
+    async def list_threads(self, params: ListThreadsParams) -> ThreadPage:
+        db = await self._index()
+        if params.cwd_filters is not None and not params.cwd_filters:
+            return ThreadPage(items=[])
+        if not params.use_state_db_only:
+            await self._refresh(db)
+        items, cursor = await db.run(index.list_threads, params)
+        return ThreadPage(items=items, next_cursor=cursor)
+
+    async def search_threads(self, params: SearchThreadsParams) -> ThreadSearchPage:
+        db = await self._index()
+        await self._refresh(db)
+        hits, cursor = await db.run(index.search_threads, params)
+        words = search_words(params.search_term)
+        results = []
+        for thread, body in hits:
+            texts = [t for t in (thread.name, thread.preview, thread.first_user_message) if t]
+            texts += body.split("\n")
+            results.append(
+                StoredThreadSearchResult(thread=thread, snippet=make_snippet(words, texts))
+            )
+        return ThreadSearchPage(items=results, next_cursor=cursor)
+
+    async def list_turns(self, params: ListTurnsParams) -> TurnPage:
+        thread = await self._get(params.thread_id, include_archived=params.include_archived)
+        return page_turns(params.thread_id, await self._timed_history(thread), params)
+
+    async def list_items(self, params: ListItemsParams) -> ItemPage:
+        thread = await self._get(params.thread_id, include_archived=params.include_archived)
+        return page_items(params.thread_id, await self._timed_history(thread), params)
+
+    # -- metadata and lifecycle ---------------------------------------------------------
+    async def update_thread_metadata(self, params: UpdateThreadMetadataParams) -> StoredThread:
+        thread = await self._get(params.thread_id, include_archived=params.include_archived)
+        db = await self._index()
+        patch = params.patch
+        if patch.is_empty():
+            return thread
+        updated = apply_patch(thread, patch)
+        live_only = params.thread_id in self._live and await db.run(
+            index.is_live_only, params.thread_id
+        )
+        await db.run(index.upsert_thread, updated, live_only=live_only)
+        await asyncio.to_thread(
+            journal.append_patch, self.config.journal_path, params.thread_id, patch
+        )
+        if patch.name is not msgspec.UNSET:
+            await asyncio.to_thread(
+                names.append_name, self.home.session_index, params.thread_id, patch.name
+            )
+        return updated
+
+    async def archive_thread(self, params: ArchiveThreadParams) -> None:
+        thread = await self._get(params.thread_id, include_archived=True)
+        if thread.is_archived:
+            return
+        db = await self._index()
+        new_path = await self._move(thread, to_archive=True)
+        archived = msgspec.structs.replace(
+            thread, archived_at=utc_now(), rollout_path=str(new_path) if new_path else None
+        )
+        await db.run(index.upsert_thread, archived)
+        if new_path is not None:
+            await self._record_file(db, params.thread_id, new_path)
+
+    async def unarchive_thread(self, params: ArchiveThreadParams) -> StoredThread:
+        thread = await self._get(params.thread_id, include_archived=True)
+        if not thread.is_archived:
+            return thread
+        db = await self._index()
+        new_path = await self._move(thread, to_archive=False)
+        restored = msgspec.structs.replace(
+            thread, archived_at=None, rollout_path=str(new_path) if new_path else None
+        )
+        await db.run(index.upsert_thread, restored)
+        if new_path is not None:
+            await self._record_file(db, params.thread_id, new_path)
+        return restored
+
+    async def _move(self, thread: StoredThread, *, to_archive: bool) -> Path | None:
+        """Atomically rename the rollout between `sessions/` and `archived_sessions/`."""
+        if not thread.rollout_path:
+            return None
+        src = Path(thread.rollout_path)
+        dst = self.home.archived_path_for(src) if to_archive else self.home.active_path_for(src)
+        live = self._live.get(thread.thread_id)
+
+        def move() -> None:
+            actual = existing_rollout(src)
+            if actual is None:
+                return
+            target = dst if actual == src else compressed_sibling(dst)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(actual, target)
+            if not to_archive:
+                os.utime(target)  # an unarchived thread sorts as recently updated
+
+        await asyncio.to_thread(move)
+        if live is not None:
+            live.recorder.path = dst  # its open descriptor follows the rename
+        return dst
+
+    async def delete_thread(self, params: DeleteThreadParams) -> None:
+        thread = await self._get(params.thread_id, include_archived=True)
+        db = await self._index()
+        await self.discard_thread(params.thread_id)
+        if thread.rollout_path:
+            path = Path(thread.rollout_path)
+
+            def remove() -> None:
+                for candidate in (path, compressed_sibling(path)):
+                    with contextlib.suppress(FileNotFoundError):
+                        candidate.unlink()
+
+            await asyncio.to_thread(remove)
+            await db.run(index.forget_file, str(path))
+        await asyncio.to_thread(names.remove_names, self.home.session_index, params.thread_id)
+        await asyncio.to_thread(journal.append_delete, self.config.journal_path, params.thread_id)
+        await db.run(index.delete_thread, params.thread_id)
+
+
+@dataclass
+class _Changes:
+    scan: list[tuple[Path, bool]] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    dirs: dict[str, int] = field(default_factory=dict)
+
+
+def _read_if_exists(path: Path) -> list[RolloutLine]:
+    try:
+        return read_rollout(path).lines
+    except FileNotFoundError:
+        return []
+
+
+def _overlay(derived: StoredThread, existing: StoredThread) -> StoredThread:
+    """Keep what the index knew beyond the file (names, explicit patches), take the file's
+    history-derived facts (preview, usage, times)."""
+    return msgspec.structs.replace(
+        derived,
+        name=existing.name if existing.name is not None else derived.name,
+        recency_at=max(existing.recency_at, derived.recency_at),
+        archived_at=derived.archived_at,
+    )

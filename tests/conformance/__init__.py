@@ -1,0 +1,1 @@
+"""The shared ThreadStore conformance suite: every backend in `tests/conftest.py` runs it."""

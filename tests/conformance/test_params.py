@@ -1,0 +1,105 @@
+"""Params validate themselves: a malformed id, page size or search term is an
+InvalidRequest at construction, before any store sees it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from builders import tid
+
+from codex_thread_store import (
+    AppendThreadItemsParams,
+    ArchiveThreadParams,
+    CreateThreadParams,
+    DeleteThreadParams,
+    InvalidRequest,
+    ListItemsParams,
+    ListThreadsParams,
+    ListTurnsParams,
+    LoadThreadHistoryParams,
+    ReadThreadParams,
+    ResumeThreadParams,
+    SearchThreadsParams,
+    ThreadMetadataPatch,
+    ThreadRelationFilter,
+    UpdateThreadMetadataParams,
+)
+
+BAD_IDS = [
+    "not-a-uuid",
+    "",
+    "00000000000070008000000000000001",
+    "{00000000-0000-7000-8000-000000000001}",
+    "urn:uuid:00000000-0000-7000-8000-000000000001",
+    "00000000-0000-7000-8000-00000000000g",
+]
+
+ID_PARAMS: dict[str, Callable[[str], Any]] = {
+    "create.thread_id": lambda bad: CreateThreadParams(thread_id=bad),
+    "create.session_id": lambda bad: CreateThreadParams(session_id=bad),
+    "create.parent_thread_id": lambda bad: CreateThreadParams(parent_thread_id=bad),
+    "create.forked_from_id": lambda bad: CreateThreadParams(forked_from_id=bad),
+    "resume": lambda bad: ResumeThreadParams(thread_id=bad),
+    "append": lambda bad: AppendThreadItemsParams(thread_id=bad, items=[]),
+    "load_history": lambda bad: LoadThreadHistoryParams(thread_id=bad),
+    "read": lambda bad: ReadThreadParams(thread_id=bad),
+    "update": lambda bad: UpdateThreadMetadataParams(
+        thread_id=bad, patch=ThreadMetadataPatch()
+    ),
+    "archive": lambda bad: ArchiveThreadParams(thread_id=bad),
+    "delete": lambda bad: DeleteThreadParams(thread_id=bad),
+    "list_turns": lambda bad: ListTurnsParams(thread_id=bad),
+    "list_items": lambda bad: ListItemsParams(thread_id=bad),
+    "relation.direct": lambda bad: ThreadRelationFilter.direct_children_of(bad),
+    "relation.descendants": lambda bad: ThreadRelationFilter.descendants_of(bad),
+}
+
+
+@pytest.mark.parametrize("build", list(ID_PARAMS.values()), ids=list(ID_PARAMS))
+def test_malformed_thread_id_is_rejected_at_construction(build: Callable[[str], Any]) -> None:
+    with pytest.raises(InvalidRequest):
+        build("not-a-uuid")
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+def test_non_canonical_id_forms_are_rejected(bad: str) -> None:
+    with pytest.raises(InvalidRequest):
+        ReadThreadParams(thread_id=bad)
+
+
+def test_canonical_thread_id_is_accepted_everywhere() -> None:
+    for build in ID_PARAMS.values():
+        build(tid(7))
+
+
+PAGED: dict[str, Callable[[int], Any]] = {
+    "list_threads": lambda size: ListThreadsParams(page_size=size),
+    "search_threads": lambda size: SearchThreadsParams(search_term="x", page_size=size),
+    "list_turns": lambda size: ListTurnsParams(thread_id=tid(1), page_size=size),
+    "list_items": lambda size: ListItemsParams(thread_id=tid(1), page_size=size),
+}
+
+
+@pytest.mark.parametrize("build", list(PAGED.values()), ids=list(PAGED))
+@pytest.mark.parametrize("size", [0, -1])
+def test_page_size_below_one_is_rejected(build: Callable[[int], Any], size: int) -> None:
+    with pytest.raises(InvalidRequest):
+        build(size)
+
+
+@pytest.mark.parametrize("term", ["", "   ", "\t\n"])
+def test_empty_search_term_is_rejected(term: str) -> None:
+    with pytest.raises(InvalidRequest):
+        SearchThreadsParams(search_term=term)
+
+
+def test_unknown_history_mode_is_rejected() -> None:
+    with pytest.raises(InvalidRequest):
+        CreateThreadParams(history_mode="segmented")
+
+
+def test_unknown_source_kind_is_rejected() -> None:
+    with pytest.raises(InvalidRequest):
+        ListThreadsParams(source_kinds=["robot"])
