@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from .analytics import AnalyticsSink, NoopAnalyticsSink, ThreadInitializedEvent
-from .errors import ThreadNotFound, ThreadStoreError
+from .errors import Internal, ThreadNotFound, ThreadStoreError
 from .git_probe import collect_git_info
 from .metadata_sync import PendingUpdate, ThreadMetadataSync
 from .originator import OriginatorResolver
@@ -225,7 +225,7 @@ class LiveThread:
             if update is not None:
                 try:
                     await self._apply(update)
-                except ThreadStoreError as exc:
+                except Exception as exc:  # any failure: the history is durable either way
                     log.warning(
                         "durable append succeeded but thread metadata projection failed; "
                         "update remains pending: %s",
@@ -265,13 +265,34 @@ class LiveThread:
             await self._flush_metadata(existing_history_only=True)
 
     async def shutdown(self) -> None:
-        """Send pending metadata, then close the writer; the handle is closed afterwards."""
+        """Send pending metadata, then close the writer; the handle is closed afterwards.
+
+        The writer is closed even when the metadata flush fails (a writer nobody
+        tracks would block every later resume); both failures are then reported
+        together as `Internal`.
+        """
         async with self._lock:
             if self._closed is not None:
                 return
-            await self._flush_metadata(existing_history_only=True)
-            await self.store.shutdown_thread(self.thread_id)
+            metadata_error: Exception | None = None
+            try:
+                await self._flush_metadata(existing_history_only=True)
+            except Exception as exc:
+                metadata_error = exc
+            try:
+                await self.store.shutdown_thread(self.thread_id)
+            except Exception as exc:
+                if metadata_error is None:
+                    raise
+                raise Internal(
+                    f"thread metadata update failed: {metadata_error}; "
+                    f"thread shutdown failed: {exc}"
+                ) from exc
             self._closed = "shut down"
+            if metadata_error is not None:
+                raise Internal(
+                    f"thread metadata update failed: {metadata_error}; the writer was closed"
+                ) from metadata_error
 
     async def discard(self) -> None:
         """Drop the writer without flushing; idempotent. Pending metadata is dropped."""

@@ -66,8 +66,8 @@ class OriginatorResolver:
     def env_override(self) -> str | None:
         env = os.environ if self.environ is None else self.environ
         value = env.get(ORIGINATOR_OVERRIDE_ENV)
-        if value is None:
-            return None
+        if not value:
+            return None  # unset and empty both count as absent
         # An override that is not a valid header value falls back to the default.
         return value if _valid_header_value(value) else DEFAULT_ORIGINATOR
 

@@ -1,8 +1,8 @@
 """Drive the real Codex CLI offline: locate it, configure a home, run ``exec``, talk to app-server.
 
 Everything here runs the binary from the ``openai-codex-cli-bin`` wheel (pinned in
-``pyproject.toml``'s ``interop`` extra) against :class:`~tests.interop.mock_responses.MockResponsesServer`
-on 127.0.0.1. Every Codex process gets the mock as its HTTP(S) proxy with
+``pyproject.toml``'s ``interop`` extra) against ``mock_responses.MockResponsesServer`` on
+127.0.0.1. Every Codex process gets the mock as its HTTP(S) proxy with
 ``NO_PROXY=127.0.0.1,localhost``, so only loopback traffic succeeds; anything else is
 refused and shows up in ``server.outbound_attempts``.
 
@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,24 +79,29 @@ class CodexNotFound(FileNotFoundError):
 # -- locating the binary ---------------------------------------------------------------------
 
 
-def _bundled_codex() -> Path | None:
+def _codex_cli_bin() -> Any:
+    """The ``codex_cli_bin`` module of the ``openai-codex-cli-bin`` wheel, if installed."""
     try:
-        import codex_cli_bin  # type: ignore[import-not-found]
+        import codex_cli_bin  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
         return None
+    return codex_cli_bin
+
+
+def _bundled_codex() -> Path | None:
+    module = _codex_cli_bin()
+    if module is None:
+        return None
     try:
-        return Path(codex_cli_bin.bundled_codex_path())
+        return Path(module.bundled_codex_path())
     except FileNotFoundError:
         return None
 
 
 def _bundled_path_dir() -> Path | None:
     """Helper tools shipped in the wheel (``rg``), put first on the child's PATH."""
-    try:
-        import codex_cli_bin
-    except ImportError:
-        return None
-    found = codex_cli_bin.bundled_path_dir()
+    module = _codex_cli_bin()
+    found = module.bundled_path_dir() if module is not None else None
     return Path(found) if found else None
 
 
@@ -327,12 +332,15 @@ class CodexCli:
         timeout: float | None = None,
         check: bool = True,
     ) -> CodexResult:
-        """Run ``codex <args>`` with stdin from /dev/null; kill it after ``timeout``."""
+        """Run ``codex <args>`` with stdin from /dev/null; kill it after ``timeout``.
+
+        ``cwd`` defaults to the child's ``HOME`` (never the Codex home itself).
+        """
         argv = [str(self.binary), *args]
         started = time.monotonic()
         proc = subprocess.run(
             argv,
-            cwd=cwd or self.codex_home,
+            cwd=cwd or self.env["HOME"],
             env=self.env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -355,8 +363,11 @@ class CodexCli:
         timeout: float | None = None,
         check: bool = True,
     ) -> CodexResult:
-        """``codex exec --json --skip-git-repo-check [extra_args] <prompt>``."""
-        args = ["exec", "--json", "--skip-git-repo-check", *extra_args, prompt]
+        """``codex exec --json --skip-git-repo-check [extra_args] -- <prompt>``.
+
+        The ``--`` keeps a prompt that starts with ``-`` from being read as an option.
+        """
+        args = ["exec", "--json", "--skip-git-repo-check", *extra_args, "--", prompt]
         return self.run(*args, cwd=cwd, timeout=timeout, check=check)
 
     def exec_resume(
@@ -369,9 +380,9 @@ class CodexCli:
         timeout: float | None = None,
         check: bool = True,
     ) -> CodexResult:
-        """``codex exec resume <thread_id> --json --skip-git-repo-check <prompt>``."""
+        """``codex exec resume <id> --json --skip-git-repo-check [extra_args] -- <prompt>``."""
         args = ["exec", "resume", thread_id, "--json", "--skip-git-repo-check", *extra_args]
-        return self.run(*args, prompt, cwd=cwd, timeout=timeout, check=check)
+        return self.run(*args, "--", prompt, cwd=cwd, timeout=timeout, check=check)
 
     def app_server(self, **options: Any) -> AppServer:
         """An (unstarted) :class:`AppServer` on this home; use it in a ``with`` block."""
@@ -469,10 +480,8 @@ class AppServer:
         if proc is None:
             return
         if proc.stdin is not None:
-            try:
+            with suppress(OSError):
                 proc.stdin.close()
-            except OSError:
-                pass
         try:
             proc.wait(timeout=3)
         except subprocess.TimeoutExpired:
@@ -596,10 +605,8 @@ class AppServer:
             "id": message["id"],
             "error": {"code": -32601, "message": "not supported by the interop test client"},
         }
-        try:
+        with suppress(AppServerError):
             self._send(reply)
-        except AppServerError:
-            pass
 
     def _read_stderr(self) -> None:
         proc = self._proc
@@ -612,10 +619,8 @@ class AppServer:
         with self._lock:
             waiters = list(self._pending.values())
         for waiter in waiters:
-            try:
+            with suppress(queue.Full):
                 waiter.put_nowait(_EOF)
-            except queue.Full:
-                pass
 
     # -- thread/* helpers ------------------------------------------------------------------
     def thread_list(self, **params: Any) -> dict[str, Any]:
@@ -649,7 +654,9 @@ class AppServer:
         return result
 
     def thread_turns_list(self, thread_id: str, **params: Any) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("thread/turns/list", {"threadId": thread_id, **params})
+        result: dict[str, Any] = self.request(
+            "thread/turns/list", {"threadId": thread_id, **params}
+        )
         return result
 
 
@@ -691,4 +698,3 @@ def relocate_rollout_paths(codex_home: Path, old_prefix: str) -> int:
             (new, len(old) + 1, len(old), old),
         )
         return cursor.rowcount
-

@@ -115,7 +115,7 @@ def _last_user_message(items: list[Any]) -> tuple[int, str] | None:
 
 
 def _tool_output_text(output: Any) -> str:
-    text = _content_text(output) if not isinstance(output, str) else output
+    text = _content_text(output)
     # unified exec wraps the command output: "Chunk ID: ...\n...\nOutput:\n<stdout>"
     marker = "Output:\n"
     if marker in text:
@@ -156,7 +156,7 @@ def plan_reply(body: dict[str, Any], request_number: int) -> dict[str, Any]:
     calls_made = sum(1 for item in this_turn if item.get("type") == "function_call")
     outputs = [item for item in this_turn if item.get("type") == "function_call_output"]
 
-    commands = [_collapse_cmd(cmd) for cmd in SHELL_RE.findall(prompt)]
+    commands = [command.strip() for command in SHELL_RE.findall(prompt)]
     if calls_made < len(commands):
         name, arguments = _shell_call(body, commands[calls_made])
         call_id = f"call_{uuid.uuid4().hex[:20]}"
@@ -170,10 +170,6 @@ def plan_reply(body: dict[str, Any], request_number: int) -> dict[str, Any]:
         text = f"ran {len(outputs)} command(s). Last output: {last[:OUTPUT_PREVIEW_CHARS]}"
         return {"text": f"Mock reply #{request_number}: {text}"}
     return {"text": f"Mock reply #{request_number}: {_collapse(prompt)}"}
-
-
-def _collapse_cmd(command: str) -> str:
-    return command.strip()
 
 
 def _frame(event_type: str, data: dict[str, Any]) -> bytes:
@@ -210,9 +206,7 @@ def sse_stream(plan: dict[str, Any], response_id: str | None = None) -> bytes:
             "content": [],
         }
         part = {"type": "output_text", "text": "", "annotations": []}
-        frames.append(
-            _frame("response.output_item.added", {"output_index": 0, "item": started})
-        )
+        frames.append(_frame("response.output_item.added", {"output_index": 0, "item": started}))
         frames.append(
             _frame(
                 "response.content_part.added",
@@ -262,7 +256,7 @@ def _decode_body(raw: bytes, encoding: str) -> bytes:
     if encoding == "deflate":
         return zlib.decompress(raw)
     if encoding == "zstd":  # optional: only when the zstandard package happens to be present
-        import zstandard  # type: ignore[import-not-found]
+        import zstandard  # type: ignore[import-not-found,unused-ignore]
 
         return bytes(zstandard.ZstdDecompressor().decompressobj().decompress(raw))
     raise ValueError(f"unsupported content-encoding {encoding!r}")

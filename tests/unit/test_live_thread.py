@@ -40,7 +40,6 @@ from codex_thread_store import (
     ThreadNotFound,
     ThreadPersistenceMetadata,
     UpdateThreadMetadataParams,
-    new_thread_id,
 )
 from codex_thread_store.originator import ORIGINATOR_OVERRIDE_ENV
 
@@ -383,6 +382,20 @@ async def test_shutdown_flushes_pending_metadata_then_closes() -> None:
     assert (await read(store, live.thread_id)).preview == "pending at shutdown"
 
 
+async def test_shutdown_closes_the_writer_even_when_metadata_fails() -> None:
+    # Regression: shutdown used to return on a metadata error before closing the writer,
+    # leaving a live writer nobody tracked, so every later resume got a Conflict.
+    store = FlakyMetadataStore(failures=2)
+    live = await create(store)
+    await live.append_items([user_msg("pending at shutdown")])  # update fails, stays pending
+    store.clear()
+    with pytest.raises(Internal, match="barrier failure"):
+        await live.shutdown()
+    assert store.ops() == ["update_thread_metadata", "shutdown_thread"]
+    assert live.is_closed
+    await store.resume_thread(ResumeThreadParams(thread_id=live.thread_id))  # no Conflict
+
+
 async def test_append_after_shutdown_raises_thread_not_found() -> None:
     store = RecordingStore()
     live = await create(store)
@@ -560,6 +573,7 @@ async def test_resume_without_persisted_originator_falls_back_to_env() -> None:
     store = RecordingStore()
     meta_less = CreateThreadParams(originator="")  # stored session_meta has originator ""
     await store.create_thread(meta_less)
+    await store.persist_thread(meta_less.thread_id)
     await store.shutdown_thread(meta_less.thread_id)
     live = await LiveThread.resume(
         store,
@@ -713,3 +727,69 @@ async def test_create_failure_leaves_no_handle() -> None:
     existing = await create(store)
     with pytest.raises(Conflict):
         await create(store, thread_id=existing.thread_id)
+
+
+# ==========================================================================================
+# history modes and unexpected store errors
+# ==========================================================================================
+def completed_user_msg(text: str) -> RolloutItem:
+    return RolloutItem.event_msg(
+        {
+            "type": "item_completed",
+            "thread_id": "t",
+            "turn_id": "turn-1",
+            "item": {
+                "type": "UserMessage",
+                "id": "u1",
+                "content": [{"type": "text", "text": text}],
+            },
+        }
+    )
+
+
+async def test_paginated_thread_derives_from_item_completed_user_message() -> None:
+    store = RecordingStore()
+    live = await create(store, history_mode="paginated")
+    await live.append_items([completed_user_msg("paginated words")])
+    assert store.update_patches()[-1].preview == "paginated words"
+    assert (await read(store, live.thread_id)).preview == "paginated words"
+
+
+async def test_legacy_thread_ignores_non_canonical_item_completed() -> None:
+    store = RecordingStore()
+    live = await create(store)
+    store.clear()
+    await live.append_items([completed_user_msg("legacy words")])
+    # Not canonical in legacy history: appended raw (the store drops it), nothing observed.
+    assert store.ops() == ["append_items"]
+
+
+class OSErrorMetadataStore(FlakyMetadataStore):
+    async def update_thread_metadata(self, params: UpdateThreadMetadataParams) -> StoredThread:
+        if self.failures > 0:
+            self.log.append(("update_thread_metadata", params))
+            self.failures -= 1
+            raise OSError("connection reset by peer")
+        return await super().update_thread_metadata(params)
+
+
+async def test_unexpected_metadata_error_after_durable_append_is_not_raised() -> None:
+    store = OSErrorMetadataStore(failures=1)
+    live = await create(store)
+    # The history is durable once append_items returned from the store; raising here
+    # would invite the caller to append it again.
+    await live.append_items([user_msg("durable")])
+    assert store.calls["append_items"] == 1
+    await live.flush()  # the retry succeeds
+    assert store.applied[-1].preview == "durable"
+    assert store.ops().count("append_items") == 1
+
+
+async def test_shutdown_after_resume_sends_no_deferred_resume_metadata() -> None:
+    store = RecordingStore()
+    thread_id = await _create_and_close(store)
+    live = await LiveThread.resume(store, ResumeThreadParams(thread_id=thread_id))
+    assert live.metadata_sync.take_pending_update() is not None  # replayed, held back
+    store.clear()
+    await live.shutdown()
+    assert store.ops() == ["shutdown_thread"]

@@ -125,6 +125,7 @@ async def test_cold_thread_update_goes_straight_to_the_store() -> None:
     store = RecordingStore()
     cold = CreateThreadParams()
     await store.create_thread(cold)
+    await store.persist_thread(cold.thread_id)
     await store.shutdown_thread(cold.thread_id)
     mgr = manager(store)
     assert mgr.get_loaded(cold.thread_id) is None
@@ -141,6 +142,7 @@ async def test_closed_thread_takes_the_cold_path() -> None:
     store = RecordingStore()
     mgr = manager(store)
     live = await mgr.start_thread(start_params())
+    await live.persist()
     await mgr.close_thread(live.thread_id)
     store.updates.clear()
     await mgr.update_thread_metadata(live.thread_id, ThreadMetadataPatch(name="cold"))
@@ -407,6 +409,7 @@ async def test_spawn_subagent_of_cold_parent_does_not_inherit() -> None:
     store = RecordingStore()
     mgr = manager(store, env={ORIGINATOR_OVERRIDE_ENV: "env_orig"})
     parent = await mgr.start_thread(start_params(originator="parent_orig"))
+    await parent.persist()
     await mgr.close_thread(parent.thread_id)
     child = await mgr.spawn_subagent(parent.thread_id)
     assert child.originator == "env_orig"
@@ -471,3 +474,29 @@ async def test_aclose_shuts_every_thread_down() -> None:
     assert ephemeral.is_closed
     assert mgr.loaded_thread_ids == []
     assert sorted(store.shutdowns) == sorted(t.thread_id for t in threads)
+
+
+class FailingMetadataStore(RecordingStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail_for: set[str] = set()
+
+    async def update_thread_metadata(self, params: UpdateThreadMetadataParams) -> StoredThread:
+        if params.thread_id in self.fail_for:
+            raise Internal("metadata backend down")
+        return await super().update_thread_metadata(params)
+
+
+async def test_aclose_tries_every_thread_and_raises_the_first_error() -> None:
+    store = FailingMetadataStore()
+    mgr = manager(store)
+    bad = await mgr.start_thread(start_params())
+    good = await mgr.start_thread(start_params())
+    await bad.append_items([user_msg("pending")])
+    await good.append_items([user_msg("fine")])
+    store.fail_for.add(bad.thread_id)
+    await bad.append_items([user_msg("more")])  # leaves metadata pending
+    with pytest.raises(Internal, match="metadata backend down"):
+        await mgr.aclose()
+    assert good.is_closed
+    assert good.thread_id in store.shutdowns

@@ -76,7 +76,9 @@ def session_meta(
     return RolloutItem("session_meta", payload)
 
 
-def user_msg(text: str, *, images: list[str] | None = None, local_images: Any = None) -> RolloutItem:
+def user_msg(
+    text: str, *, images: list[str] | None = None, local_images: Any = None
+) -> RolloutItem:
     payload: dict[str, Any] = {"type": "user_message", "message": text}
     if images is not None:
         payload["images"] = images
