@@ -75,7 +75,6 @@ from .types import (
 )
 
 __all__ = [
-    "UNSET",
     "AnalyticsSink",
     "AppendThreadItemsParams",
     "ArchiveThreadParams",
@@ -134,6 +133,7 @@ __all__ = [
     "ThreadStoreError",
     "TokenUsage",
     "TurnPage",
+    "UNSET",
     "Unsupported",
     "UpdateThreadMetadataParams",
     "__version__",

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from .protocol.rollout import RolloutItem
-from .protocol.sources import SessionSource
+from .protocol.sources import SessionSource, ThreadSource
 
 __all__ = ["dec_hook", "decode_json", "enc_hook", "encode_json", "to_builtins"]
 
@@ -29,6 +29,8 @@ def dec_hook(type_: type, obj: Any) -> Any:
         return SessionSource.from_rollout(obj)
     if type_ is RolloutItem:
         return RolloutItem.from_json(obj)
+    if type_ is ThreadSource:
+        return ThreadSource(obj)
     raise NotImplementedError(f"cannot decode {type_!r}")
 
 

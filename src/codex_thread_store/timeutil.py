@@ -34,7 +34,12 @@ def from_ms(ms: int) -> datetime:
 def format_rfc3339_ms(value: datetime) -> str:
     """`YYYY-MM-DDTHH:MM:SS.mmmZ`, the form Codex writes in rollout lines."""
     value = truncate_ms(value)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # strftime's %Y does not zero-pad years below 1000 on Linux; RFC 3339 needs 4 digits.
+    return (
+        f"{value.year:04d}-"
+        + value.strftime("%m-%dT%H:%M:%S.")
+        + (f"{value.microsecond // 1000:03d}Z")
+    )
 
 
 def parse_timestamp(text: str) -> datetime | None:

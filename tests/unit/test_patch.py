@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import msgspec
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codex_thread_store import UNSET, GitInfo, GitInfoPatch, ThreadMetadataPatch, TokenUsage
@@ -314,6 +314,10 @@ for _name in FIELDS:
         _FIELD_STRATEGIES[_name] = _tri_str
 
 
+# Cold starts (first strategy build) can be slow; that says nothing about the property.
+PROPERTY = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+
+
 @st.composite
 def patches(draw: st.DrawFn) -> ThreadMetadataPatch:
     # Mostly sparse patches, so merges see both present and absent fields.
@@ -321,22 +325,26 @@ def patches(draw: st.DrawFn) -> ThreadMetadataPatch:
     return ThreadMetadataPatch(**{f: draw(_FIELD_STRATEGIES[f]) for f in chosen})
 
 
+@PROPERTY
 @given(patches())
 def test_encode_decode_round_trip(p: ThreadMetadataPatch) -> None:
     assert _decode(encode_json(p)) == p
 
 
+@PROPERTY
 @given(patches())
 def test_is_empty_iff_encodes_to_empty_object(p: ThreadMetadataPatch) -> None:
     assert p.is_empty() == (encode_json(p) == b"{}")
 
 
+@PROPERTY
 @given(patches())
 def test_only_clearable_fields_can_hold_none(p: ThreadMetadataPatch) -> None:
     for field in PLAIN:
         assert getattr(p, field) is not None, field
 
 
+@PROPERTY
 @given(patches(), patches())
 def test_merge_takes_present_fields_of_next_else_current(
     p: ThreadMetadataPatch, q: ThreadMetadataPatch
@@ -358,6 +366,7 @@ def test_merge_takes_present_fields_of_next_else_current(
     assert merged.is_empty() == (p.is_empty() and q.is_empty())
 
 
+@PROPERTY
 @given(patches(), patches(), patches())
 def test_merge_is_associative(
     p: ThreadMetadataPatch, q: ThreadMetadataPatch, r: ThreadMetadataPatch
@@ -365,6 +374,7 @@ def test_merge_is_associative(
     assert p.merge(q).merge(r) == p.merge(q.merge(r))
 
 
+@PROPERTY
 @given(patches())
 def test_merge_with_itself_and_empty_is_identity(p: ThreadMetadataPatch) -> None:
     assert p.merge(ThreadMetadataPatch()) == p

@@ -72,20 +72,34 @@ def _file_id(path: Path) -> str:
     return stem[len("rollout-YYYY-MM-DDTHH-MM-SS-") :]
 
 
+MISSING_PAYLOAD: dict[str, Any] = {"<corpus missing>": str(CORPUS)}
+
+
 def _session_meta_payloads() -> list[Any]:
+    """Every session_meta payload of the corpus; a marker that fails the tests if none."""
     out = []
     for path in ROLLOUT_FILES:
+        if not path.is_file():
+            continue
         for raw in _lines(path):
             value = json.loads(raw)
             if value["type"] == "session_meta":
                 out.append(value["payload"])
-    return out
+    return out or [MISSING_PAYLOAD]
+
+
+SESSION_META_PAYLOADS = _session_meta_payloads()
+
+
+def _require(payload: Any) -> None:
+    assert payload is not MISSING_PAYLOAD, f"no session_meta lines found under {CORPUS}"
 
 
 # -- the corpus ------------------------------------------------------------------------
 
 
 def test_corpus_is_present() -> None:
+    """Reads data from ../shared/codex-corpus."""
     assert CORPUS.is_dir(), f"expected the Codex corpus at {CORPUS}"
     files = _rollout_files()
     assert len(files) >= 12, files
@@ -95,6 +109,7 @@ def test_corpus_is_present() -> None:
 
 @pytest.mark.parametrize("path", ROLLOUT_FILES, ids=lambda p: p.name)
 def test_every_corpus_line_re_encodes_to_the_same_bytes(path: Path) -> None:
+    """Reads data from ../shared/codex-corpus."""
     for raw in _lines(path):
         line = decode_line(raw)
         assert encode_line(line) == raw
@@ -107,6 +122,7 @@ def test_every_corpus_line_re_encodes_to_the_same_bytes(path: Path) -> None:
 
 @pytest.mark.parametrize("path", ROLLOUT_FILES, ids=lambda p: p.name)
 def test_every_corpus_line_rebuilt_from_decoded_json_has_the_same_value(path: Path) -> None:
+    """Reads data from ../shared/codex-corpus."""
     for raw in _lines(path):
         line = decode_line(raw)
         rebuilt = RolloutLine(line.timestamp, line.item, line.ordinal)
@@ -124,6 +140,7 @@ def test_every_corpus_line_rebuilt_from_decoded_json_has_the_same_value(path: Pa
 
 @pytest.mark.parametrize("path", ROLLOUT_FILES, ids=lambda p: p.name)
 def test_corpus_first_session_meta_is_the_files_own_thread(path: Path) -> None:
+    """Reads data from ../shared/codex-corpus."""
     items = [decode_line(raw).item for raw in _lines(path)]
     assert items[0].type == "session_meta"
     meta = first_session_meta(items)
@@ -134,7 +151,9 @@ def test_corpus_first_session_meta_is_the_files_own_thread(path: Path) -> None:
 
 
 def test_corpus_has_session_meta_lines() -> None:
-    payloads = _session_meta_payloads()
+    """Reads data from ../shared/codex-corpus."""
+    payloads = SESSION_META_PAYLOADS
+    assert MISSING_PAYLOAD not in payloads, f"no session_meta lines found under {CORPUS}"
     assert len(payloads) >= 12
     # The forked thread's line carries the newer keys too.
     assert any("forked_from_id" in p for p in payloads)
@@ -142,9 +161,11 @@ def test_corpus_has_session_meta_lines() -> None:
 
 
 @pytest.mark.parametrize(
-    "payload", _session_meta_payloads(), ids=lambda p: str(p.get("id", "?"))[:13]
+    "payload", SESSION_META_PAYLOADS, ids=lambda p: str(p.get("id", "missing"))[:13]
 )
 def test_session_meta_from_payload_reads_every_corpus_session_meta(payload: Any) -> None:
+    """Reads data from ../shared/codex-corpus."""
+    _require(payload)
     meta = SessionMeta.from_payload(payload)
     assert meta.id == payload["id"]
     assert meta.effective_session_id == payload.get("session_id", payload["id"])
@@ -166,9 +187,11 @@ def test_session_meta_from_payload_reads_every_corpus_session_meta(payload: Any)
 
 
 @pytest.mark.parametrize(
-    "payload", _session_meta_payloads(), ids=lambda p: str(p.get("id", "?"))[:13]
+    "payload", SESSION_META_PAYLOADS, ids=lambda p: str(p.get("id", "missing"))[:13]
 )
 def test_session_meta_to_payload_reproduces_every_known_corpus_key(payload: Any) -> None:
+    """Reads data from ../shared/codex-corpus."""
+    _require(payload)
     meta = SessionMeta.from_payload(payload)
     out = meta.to_payload(SessionMeta.git_from_payload(payload))
     known = {k: v for k, v in payload.items() if k in META_FIELDS or k == "git"}
@@ -176,9 +199,11 @@ def test_session_meta_to_payload_reproduces_every_known_corpus_key(payload: Any)
 
 
 @pytest.mark.parametrize(
-    "payload", _session_meta_payloads(), ids=lambda p: str(p.get("id", "?"))[:13]
+    "payload", SESSION_META_PAYLOADS, ids=lambda p: str(p.get("id", "missing"))[:13]
 )
 def test_session_meta_to_payload_key_order_matches_codex_0_169(payload: Any) -> None:
+    """Reads data from ../shared/codex-corpus."""
+    _require(payload)
     # Codex writes the known keys in a fixed order; ours must be the same order (the
     # unknown keys such as `account_scoped` aside).
     meta = SessionMeta.from_payload(payload)

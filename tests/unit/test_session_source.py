@@ -317,7 +317,7 @@ def test_matches_kind_sub_agent_matches_every_subagent(
 
 
 def test_source_kind_names_match_the_app_server() -> None:
-    assert SourceKind.ALL == {
+    assert {
         "cli",
         "vscode",
         "exec",
@@ -328,7 +328,7 @@ def test_source_kind_names_match_the_app_server() -> None:
         "subAgentThreadSpawn",
         "subAgentOther",
         "unknown",
-    }
+    } == SourceKind.ALL
 
 
 @pytest.mark.parametrize(("rollout", "app", "kind", "display"), CASES, ids=CASE_IDS)

@@ -77,6 +77,8 @@ class SessionMeta(msgspec.Struct, frozen=True, kw_only=True):
         out: dict[str, Any] = {"session_id": self.effective_session_id, "id": self.id}
         if self.forked_from_id is not None:
             out["forked_from_id"] = self.forked_from_id
+        if self.forked_from_ordinal_exclusive is not None:
+            out["forked_from_ordinal_exclusive"] = self.forked_from_ordinal_exclusive
         if self.parent_thread_id is not None:
             out["parent_thread_id"] = self.parent_thread_id
         out["timestamp"] = self.timestamp
@@ -98,14 +100,12 @@ class SessionMeta(msgspec.Struct, frozen=True, kw_only=True):
         if self.memory_mode is not None:
             out["memory_mode"] = self.memory_mode
         out["history_mode"] = self.history_mode
+        if self.history_base is not None:
+            out["history_base"] = self.history_base
         if self.multi_agent_version is not None:
             out["multi_agent_version"] = self.multi_agent_version
         if self.context_window is not None:
             out["context_window"] = self.context_window
-        if self.history_base is not None:
-            out["history_base"] = self.history_base
-        if self.forked_from_ordinal_exclusive is not None:
-            out["forked_from_ordinal_exclusive"] = self.forked_from_ordinal_exclusive
         if git is not None:
             out["git"] = msgspec.to_builtins(git)
         return out
