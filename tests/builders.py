@@ -290,10 +290,11 @@ async def list_ids(store: ThreadStore, **params: Any) -> list[str]:
     return [t.thread_id for t in page.items]
 
 
-async def walk_thread_pages(store: ThreadStore, **params: Any) -> list[list[str]]:
-    """Every page of a listing, following `next_cursor` until it is None."""
+async def walk_thread_pages(
+    store: ThreadStore, *, cursor: str | None = None, **params: Any
+) -> list[list[str]]:
+    """Every page of a listing from `cursor` on, following `next_cursor` until it is None."""
     pages: list[list[str]] = []
-    cursor: str | None = None
     while True:
         page = await store.list_threads(ListThreadsParams(cursor=cursor, **params))
         pages.append([t.thread_id for t in page.items])
@@ -302,3 +303,34 @@ async def walk_thread_pages(store: ThreadStore, **params: Any) -> list[list[str]
             return pages
         if len(pages) > 100:
             raise AssertionError("listing did not terminate")
+
+
+def five_turns() -> list[RolloutItem]:
+    """A history body with one turn of each status, in order:
+
+    t1 completed, t2 interrupted (aborted), t3 failed ("boom"),
+    t4 interrupted (superseded by t5), t5 in progress.
+    """
+    return [
+        task_started("t1"),
+        turn_context(turn_id="t1"),
+        user_message("q1"),
+        agent_message("a1"),
+        task_complete("t1", last_agent_message="a1"),
+        task_started("t2"),
+        user_message("q2"),
+        turn_aborted("t2"),
+        task_started("t3"),
+        user_message("q3"),
+        task_complete("t3", error={"message": "boom"}),
+        task_started("t4"),
+        user_message("q4"),
+        task_started("t5"),
+        user_message("q5"),
+        agent_message("a5"),
+    ]
+
+
+FIVE_TURN_IDS = ["t1", "t2", "t3", "t4", "t5"]
+FIVE_TURN_SPANS = {"t1": (1, 6), "t2": (6, 9), "t3": (9, 12), "t4": (12, 14), "t5": (14, 17)}
+"""Each turn's [start, end) history positions once `five_turns()` follows session_meta."""

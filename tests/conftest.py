@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from builders import MAX_ITEM_BYTES
 
+from builders import MAX_ITEM_BYTES
 from codex_thread_store import InMemoryThreadStore, ThreadStore
+from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig
 
 StoreFactory = Callable[[Path], AsyncIterator[ThreadStore]]
 
@@ -27,8 +28,19 @@ async def memory_store(tmp_path: Path) -> AsyncIterator[ThreadStore]:
         await store.aclose()
 
 
+async def local_store(tmp_path: Path) -> AsyncIterator[ThreadStore]:
+    store = LocalThreadStore(
+        LocalThreadStoreConfig(codex_home=tmp_path / "codex-home", max_item_bytes=MAX_ITEM_BYTES)
+    )
+    try:
+        yield store
+    finally:
+        await store.aclose()
+
+
 BACKENDS: dict[str, StoreFactory] = {
     "memory": memory_store,
+    "local": local_store,
 }
 
 

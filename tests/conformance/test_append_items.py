@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from builders import (
     MAX_ITEM_BYTES,
     agent_message,
@@ -22,7 +23,6 @@ from builders import (
     turn_context,
     user_message,
 )
-
 from codex_thread_store import (
     AppendThreadItemsParams,
     ResourceExhausted,
@@ -62,6 +62,8 @@ async def test_policy_drops_transient_items_and_keeps_the_rest_in_order(
         compacted(),
         response_item("function_call", name="shell", arguments="{}", call_id="c1"),
         token_count(5),
+        event("thread_name_updated", thread_id=tid(1), thread_name="A sharper name"),
+        event("image_generation_end", call_id="img-1"),
     ]
     dropped = [
         exec_command_begin(),
@@ -72,7 +74,7 @@ async def test_policy_drops_transient_items_and_keeps_the_rest_in_order(
     ]
 
     await append(store, tid(1), dropped[0], kept[0], kept[1], dropped[1], kept[2], dropped[2])
-    await append(store, tid(1), kept[3], dropped[3], kept[4], dropped[4], kept[5])
+    await append(store, tid(1), kept[3], dropped[3], kept[4], dropped[4], kept[5], *kept[6:])
 
     assert (await history(store, tid(1)))[1:] == kept
 
@@ -114,6 +116,7 @@ async def test_exec_command_end_is_kept_sanitized(store: ThreadStore) -> None:
 
 async def test_fully_dropped_append_is_a_noop_without_any_writer(store: ThreadStore) -> None:
     await store.append_items(_params(tid(1), exec_command_begin()))
+    await store.append_items(_params(tid(1)))  # nothing at all
 
     with pytest.raises(ThreadNotFound):
         await history(store, tid(1))
@@ -126,13 +129,6 @@ async def test_fully_dropped_append_is_a_noop_on_a_closed_thread(store: ThreadSt
     await store.append_items(_params(tid(1), exec_command_begin(), event("turn_diff")))
 
     assert [i.type for i in await history(store, tid(1))] == ["session_meta"]
-
-
-async def test_empty_append_is_a_noop_without_any_writer(store: ThreadStore) -> None:
-    await store.append_items(_params(tid(1)))
-
-    with pytest.raises(ThreadNotFound):
-        await history(store, tid(1))
 
 
 async def test_oversized_dropped_item_is_still_a_noop(store: ThreadStore) -> None:
@@ -149,22 +145,16 @@ async def test_append_to_an_unknown_thread_is_not_found(store: ThreadStore) -> N
         await store.append_items(_params(tid(1), user_message("hello")))
 
 
-async def test_append_after_shutdown_is_not_found(store: ThreadStore) -> None:
+async def test_append_after_shutdown_or_discard_is_not_found(store: ThreadStore) -> None:
     await new_thread(store, tid(1))
+    await new_thread(store, tid(2))
     await store.shutdown_thread(tid(1))
+    await store.discard_thread(tid(2))
 
-    with pytest.raises(ThreadNotFound):
-        await store.append_items(_params(tid(1), user_message("late")))
-
-    assert [i.type for i in await history(store, tid(1))] == ["session_meta"]
-
-
-async def test_append_after_discard_is_not_found(store: ThreadStore) -> None:
-    await new_thread(store, tid(1))
-    await store.discard_thread(tid(1))
-
-    with pytest.raises(ThreadNotFound):
-        await store.append_items(_params(tid(1), user_message("late")))
+    for thread_id in (tid(1), tid(2)):
+        with pytest.raises(ThreadNotFound):
+            await store.append_items(_params(thread_id, user_message("late")))
+        assert [i.type for i in await history(store, thread_id)] == ["session_meta"]
 
 
 async def test_oversized_item_is_resource_exhausted_and_nothing_is_stored(

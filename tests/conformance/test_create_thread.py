@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from builders import (
     DEFAULT_CWD,
     DEFAULT_ORIGINATOR,
@@ -15,7 +16,6 @@ from builders import (
     read,
     tid,
 )
-
 from codex_thread_store import (
     Conflict,
     GitInfo,
@@ -201,19 +201,14 @@ async def test_explicit_parent_thread_id_is_kept(store: ThreadStore) -> None:
     assert thread.forked_from_id == tid(3)
 
 
-async def test_create_of_a_live_id_is_a_conflict(store: ThreadStore) -> None:
+async def test_create_of_an_existing_id_is_a_conflict(store: ThreadStore) -> None:
     await new_thread(store, tid(1))
 
     with pytest.raises(Conflict):
-        await store.create_thread(create_params(tid(1)))
-
-
-async def test_create_of_a_closed_id_is_a_conflict(store: ThreadStore) -> None:
-    await new_thread(store, tid(1))
+        await store.create_thread(create_params(tid(1)))  # live
     await store.shutdown_thread(tid(1))
-
     with pytest.raises(Conflict):
-        await store.create_thread(create_params(tid(1)))
+        await store.create_thread(create_params(tid(1)))  # closed
 
 
 async def test_failed_duplicate_create_leaves_the_thread_untouched(store: ThreadStore) -> None:

@@ -14,7 +14,6 @@ from builders import (
     shut_and_archive,
     tid,
 )
-
 from codex_thread_store import (
     ListThreadsParams,
     SessionSource,
@@ -56,16 +55,9 @@ async def test_archived_threads_are_listed_instead_of_active_ones(store: ThreadS
 
     assert await list_ids(store) == [tid(3), tid(1)]
     assert await list_ids(store, archived=False) == [tid(3), tid(1)]
-    assert await list_ids(store, archived=True) == [tid(4), tid(2)]
-
-
-async def test_archived_listing_marks_threads_archived(store: ThreadStore) -> None:
-    await make(store, 1)
-    await shut_and_archive(store, tid(1))
-
-    page = await store.list_threads(ListThreadsParams(archived=True))
-
-    assert [t.archived_at is not None for t in page.items] == [True]
+    archived = await store.list_threads(ListThreadsParams(archived=True))
+    assert [t.thread_id for t in archived.items] == [tid(4), tid(2)]
+    assert all(t.archived_at is not None for t in archived.items)
 
 
 async def test_archived_listing_without_archived_threads_is_empty(store: ThreadStore) -> None:
@@ -93,7 +85,9 @@ async def _seed_sources(store: ThreadStore) -> None:
 async def test_empty_allowed_sources_lists_every_source(store: ThreadStore) -> None:
     await _seed_sources(store)
 
-    assert await list_ids(store, allowed_sources=[]) == [tid(n) for n in (6, 5, 4, 3, 2, 1)]
+    everything = [tid(n) for n in (6, 5, 4, 3, 2, 1)]
+    assert await list_ids(store, allowed_sources=[]) == everything
+    assert await list_ids(store, source_kinds=None) == everything
 
 
 async def test_allowed_sources_keeps_only_those_sources(store: ThreadStore) -> None:
@@ -121,12 +115,6 @@ async def test_specific_source_kinds(store: ThreadStore) -> None:
     assert await list_ids(store, source_kinds=["cli", "exec"]) == [tid(2), tid(1)]
 
 
-async def test_source_kinds_none_lists_every_kind(store: ThreadStore) -> None:
-    await _seed_sources(store)
-
-    assert await list_ids(store, source_kinds=None) == [tid(n) for n in (6, 5, 4, 3, 2, 1)]
-
-
 # -- providers and cwds --------------------------------------------------------------
 async def _seed_providers(store: ThreadStore) -> None:
     await make(store, 1, model_provider="openai", cwd="/a")
@@ -134,11 +122,12 @@ async def _seed_providers(store: ThreadStore) -> None:
     await make(store, 3, model_provider="local", cwd="/a/sub")
 
 
-async def test_model_providers_none_or_empty_lists_all(store: ThreadStore) -> None:
+async def test_unset_provider_and_cwd_filters_list_all(store: ThreadStore) -> None:
     await _seed_providers(store)
 
     assert await list_ids(store, model_providers=None) == [tid(3), tid(2), tid(1)]
     assert await list_ids(store, model_providers=[]) == [tid(3), tid(2), tid(1)]
+    assert await list_ids(store, cwd_filters=None) == [tid(3), tid(2), tid(1)]
 
 
 async def test_model_providers_filter(store: ThreadStore) -> None:
@@ -154,12 +143,6 @@ async def test_model_provider_filter_sees_patched_provider(store: ThreadStore) -
     await patch(store, tid(1), model_provider="acme")
 
     assert await list_ids(store, model_providers=["acme"]) == [tid(2), tid(1)]
-
-
-async def test_cwd_filters_none_lists_all(store: ThreadStore) -> None:
-    await _seed_providers(store)
-
-    assert await list_ids(store, cwd_filters=None) == [tid(3), tid(2), tid(1)]
 
 
 async def test_empty_cwd_filters_is_an_empty_page(store: ThreadStore) -> None:
@@ -263,12 +246,8 @@ async def _seed_family(store: ThreadStore) -> None:
 async def test_list_threads_filters_by_spawn_relationship(store: ThreadStore) -> None:
     await _seed_family(store)
 
-    direct = await list_ids(
-        store, relation_filter=ThreadRelationFilter.direct_children_of(tid(1))
-    )
-    descendants = await list_ids(
-        store, relation_filter=ThreadRelationFilter.descendants_of(tid(1))
-    )
+    direct = await list_ids(store, relation_filter=ThreadRelationFilter.direct_children_of(tid(1)))
+    descendants = await list_ids(store, relation_filter=ThreadRelationFilter.descendants_of(tid(1)))
 
     assert direct == [tid(5), tid(2)]
     assert descendants == [tid(5), tid(4), tid(3), tid(2)]
@@ -298,12 +277,13 @@ async def test_relations_of_a_leaf_or_unknown_thread_are_empty(store: ThreadStor
     await _seed_family(store)
 
     for root in (tid(4), tid(6), tid(99)):
-        assert await list_ids(
-            store, relation_filter=ThreadRelationFilter.descendants_of(root)
-        ) == []
-        assert await list_ids(
-            store, relation_filter=ThreadRelationFilter.direct_children_of(root)
-        ) == []
+        assert (
+            await list_ids(store, relation_filter=ThreadRelationFilter.descendants_of(root)) == []
+        )
+        assert (
+            await list_ids(store, relation_filter=ThreadRelationFilter.direct_children_of(root))
+            == []
+        )
 
 
 async def test_relation_filter_respects_archived(store: ThreadStore) -> None:

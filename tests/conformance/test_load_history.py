@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from builders import (
     agent_message,
     append,
@@ -16,7 +17,6 @@ from builders import (
     turn_context,
     user_message,
 )
-
 from codex_thread_store import (
     ArchiveThreadParams,
     LoadThreadHistoryParams,

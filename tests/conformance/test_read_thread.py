@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from builders import (
     agent_message,
     append,
@@ -13,7 +14,6 @@ from builders import (
     tid,
     user_message,
 )
-
 from codex_thread_store import ReadThreadParams, StoredThread, ThreadNotFound, ThreadStore
 
 
@@ -22,9 +22,6 @@ async def test_missing_thread_is_not_found(store: ThreadStore) -> None:
         await store.read_thread(ReadThreadParams(thread_id=tid(1)))
 
     assert raised.value.thread_id == tid(1)
-
-
-async def test_missing_thread_with_history_is_not_found(store: ThreadStore) -> None:
     with pytest.raises(ThreadNotFound):
         await read(store, tid(1), include_history=True)
 

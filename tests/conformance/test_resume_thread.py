@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from builders import (
     agent_message,
     append,
-    create_params,
     history,
     new_thread,
     read,
@@ -14,7 +14,6 @@ from builders import (
     tid,
     user_message,
 )
-
 from codex_thread_store import (
     Conflict,
     ResumeThreadParams,
@@ -104,7 +103,7 @@ async def test_resume_of_a_discarded_unpersisted_thread_is_not_found(
 
 
 async def test_resume_keeps_the_thread_summary(store: ThreadStore) -> None:
-    await store.create_thread(create_params(tid(1), model_provider="acme", cwd="/srv/p"))
+    await new_thread(store, tid(1), model_provider="acme", cwd="/srv/p")
     await store.shutdown_thread(tid(1))
     before = await read(store, tid(1))
 
