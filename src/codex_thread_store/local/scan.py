@@ -18,6 +18,7 @@ from pathlib import Path
 from ..protocol.messages import message_texts
 from ..types import StoredThread
 from .layout import CodexHome, parse_rollout_name
+from .lineage import inherited_prefix
 from .rollout_files import read_rollout
 from .summary import summarize_rollout
 
@@ -81,14 +82,15 @@ def scan_file(
     except FileNotFoundError:
         return None
     mtime = datetime.fromtimestamp(stat.st_mtime, UTC)
+    inherited = inherited_prefix(home, result.lines)
     thread = summarize_rollout(
         result.lines,
         path,
         mtime=mtime,
         archived_at=mtime if archived else None,
         default_model_provider=default_model_provider,
+        inherited=inherited,
     )
-    body = "\n".join(
-        " ".join(text.split()) for text in message_texts([line.item for line in result.lines])
-    )
+    logical = [line.item for line in inherited + result.lines]
+    body = "\n".join(" ".join(text.split()) for text in message_texts(logical))
     return ScannedRollout(path, thread, body, stat.st_size, stat.st_mtime_ns, result.malformed)

@@ -56,6 +56,7 @@ from . import index, journal, names
 from .config import LocalThreadStoreConfig
 from .db import IndexDb
 from .layout import CodexHome
+from .lineage import inherited_prefix
 from .recorder import RolloutRecorder
 from .rollout_files import compressed_sibling, existing_rollout, read_rollout
 from .scan import iter_rollout_dirs, rollout_files, scan_file
@@ -297,8 +298,9 @@ class LocalThreadStore(ThreadStore):
         path = Path(thread.rollout_path) if thread.rollout_path else None
         lines: list[RolloutLine] = []
         if path is not None and (live is None or live.recorder.materialized):
-            result = await asyncio.to_thread(_read_if_exists, path)
-            lines = result
+            own = await asyncio.to_thread(_read_if_exists, path)
+            prefix = await asyncio.to_thread(inherited_prefix, self.home, own)
+            lines = prefix + own
         if live is not None and not live.recorder.materialized:
             lines = lines + [decode_line(raw) for raw in live.recorder.pending_lines]
         fallback = 0

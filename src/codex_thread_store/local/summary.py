@@ -33,8 +33,14 @@ def summarize_rollout(
     mtime: datetime,
     archived_at: datetime | None,
     default_model_provider: str,
+    inherited: list[RolloutLine] | None = None,
 ) -> StoredThread | None:
-    """The summary of a rollout, or None when it has no readable first `session_meta`."""
+    """The summary of a rollout, or None when it has no readable first `session_meta`.
+
+    `inherited` is the parent history a referencing fork builds on (see `lineage.py`):
+    metadata is derived over it too (a fork's preview is its parent's first message),
+    while identity and times come from the rollout's own lines.
+    """
     meta: SessionMeta | None = None
     for line in lines:
         if line.item.type == "session_meta":
@@ -76,7 +82,8 @@ def summarize_rollout(
         git_info=SessionMeta.git_from_payload(lines[0].item.payload) if lines else None,
         memory_mode="enabled",
     )
-    sync = ThreadMetadataSync.for_resume(meta.id, [line.item for line in lines])
+    logical = [line.item for line in (inherited or [])] + [line.item for line in lines]
+    sync = ThreadMetadataSync.for_resume(meta.id, logical)
     pending = sync.take_pending_update()
     thread = base if pending is None else apply_patch(base, pending.patch)
     # Codex records a memory-mode change by appending a copy of the session_meta: last wins.

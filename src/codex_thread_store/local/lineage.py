@@ -1,0 +1,74 @@
+"""Forks that reference their parent by byte offset (`session_meta.history_base`).
+
+Codex 0.169 forks a paginated thread without copying: the fork's rollout starts
+with its own `session_meta` carrying `history_base = {thread_id,
+end_ordinal_exclusive, end_byte_offset}`, and its logical history is the
+parent's first `end_byte_offset` bytes followed by the fork's own lines. The
+parent may itself be such a fork, so the lineage is resolved recursively.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from ..protocol.rollout import RolloutLine
+from .layout import CodexHome
+from .rollout_files import parse_rollout, read_rollout_bytes
+
+__all__ = ["MAX_LINEAGE_DEPTH", "find_rollout", "history_base_of", "inherited_prefix"]
+
+log = logging.getLogger(__name__)
+
+MAX_LINEAGE_DEPTH = 64
+
+
+def history_base_of(lines: list[RolloutLine]) -> dict[str, Any] | None:
+    """The `history_base` of the first `session_meta`, when it names a parent and offset."""
+    for line in lines:
+        if line.item.type == "session_meta":
+            payload = line.item.payload
+            base = payload.get("history_base") if isinstance(payload, dict) else None
+            if (
+                isinstance(base, dict)
+                and isinstance(base.get("thread_id"), str)
+                and isinstance(base.get("end_byte_offset"), int)
+            ):
+                return base
+            return None
+    return None
+
+
+def find_rollout(home: CodexHome, thread_id: str) -> Path | None:
+    """The logical (`.jsonl`) path of a thread's rollout, active first, then archived."""
+    patterns = [f"*/*/*/rollout-*-{thread_id}.jsonl", f"*/*/*/rollout-*-{thread_id}.jsonl.zst"]
+    for root, globs in ((home.sessions, patterns), (home.archived, [p[6:] for p in patterns])):
+        for pattern in globs:
+            for match in sorted(root.glob(pattern)):
+                name = match.name
+                return match.with_name(name[: -len(".zst")]) if name.endswith(".zst") else match
+    return None
+
+
+def inherited_prefix(
+    home: CodexHome, lines: list[RolloutLine], _seen: frozenset[str] = frozenset()
+) -> list[RolloutLine]:
+    """The parent history a fork's lines build on (empty for an ordinary rollout)."""
+    base = history_base_of(lines)
+    if base is None:
+        return []
+    parent_id = base["thread_id"]
+    if parent_id in _seen or len(_seen) >= MAX_LINEAGE_DEPTH:
+        log.warning("fork lineage of %s loops or is too deep; ignoring its base", parent_id)
+        return []
+    path = find_rollout(home, parent_id)
+    if path is None:
+        log.warning("fork base %s is missing; reading the fork's own lines only", parent_id)
+        return []
+    try:
+        data = read_rollout_bytes(path)[: base["end_byte_offset"]]
+    except FileNotFoundError:
+        return []
+    parent_lines = parse_rollout(data).lines
+    return inherited_prefix(home, parent_lines, _seen | {parent_id}) + parent_lines

@@ -1,0 +1,179 @@
+"""LocalThreadStore specifics: the on-disk format, crash leftovers, the index, writer locks,
+and reading the real Codex 0.169.0 home in ../shared/codex-corpus."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from builders import tid, user_message
+from codex_thread_store import (
+    AppendThreadItemsParams,
+    Conflict,
+    CreateThreadParams,
+    ListThreadsParams,
+    LoadThreadHistoryParams,
+    ReadThreadParams,
+    ResumeThreadParams,
+    ThreadPersistenceMetadata,
+    ThreadSortKey,
+)
+from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "codex-corpus"
+CORPUS_HOME = CORPUS / "codex-0.169.0-home"
+EXPECTED = CORPUS / "codex-0.169.0-expected.json"
+
+
+def store_at(home: Path, **options: object) -> LocalThreadStore:
+    return LocalThreadStore(LocalThreadStoreConfig(codex_home=home, **options))  # type: ignore[arg-type]
+
+
+async def write_thread(home: Path, thread_id: str, *texts: str) -> Path:
+    async with store_at(home) as store:
+        await store.create_thread(
+            CreateThreadParams(thread_id=thread_id, metadata=ThreadPersistenceMetadata(cwd="/w"))
+        )
+        await store.persist_thread(thread_id)
+        await store.append_items(
+            AppendThreadItemsParams(thread_id=thread_id, items=[user_message(t) for t in texts])
+        )
+        await store.shutdown_thread(thread_id)
+        thread = await store.read_thread(ReadThreadParams(thread_id=thread_id))
+    assert thread.rollout_path is not None
+    return Path(thread.rollout_path)
+
+
+async def test_rollout_is_compact_jsonl_with_session_meta_first(tmp_path: Path) -> None:
+    path = await write_thread(tmp_path, tid(1), "hello")
+    assert path.parent.parent.parent.parent == tmp_path / "sessions"
+    assert path.name.startswith("rollout-") and path.name.endswith(f"-{tid(1)}.jsonl")
+    raw = path.read_bytes()
+    assert raw.endswith(b"\n")
+    lines = raw.split(b"\n")[:-1]
+    first = json.loads(lines[0])
+    assert list(first) == ["timestamp", "type", "payload"]
+    assert first["type"] == "session_meta" and first["payload"]["id"] == tid(1)
+    assert all(b": " not in line and b", " not in line for line in lines)  # compact
+    assert json.loads(lines[1])["payload"]["message"] == "hello"
+
+
+async def test_no_file_until_persist(tmp_path: Path) -> None:
+    async with store_at(tmp_path) as store:
+        await store.create_thread(CreateThreadParams(thread_id=tid(1)))
+        assert not list(tmp_path.rglob("rollout-*.jsonl"))
+        await store.persist_thread(tid(1))
+        assert len(list(tmp_path.rglob("rollout-*.jsonl"))) == 1
+        await store.shutdown_thread(tid(1))
+
+
+async def test_torn_last_line_is_ignored_and_repaired_before_the_next_append(
+    tmp_path: Path,
+) -> None:
+    path = await write_thread(tmp_path, tid(1), "before crash")
+    with path.open("ab") as fh:
+        fh.write(b'{"timestamp":"2026-01-01T00:00:00.000Z","type":"event_msg","pay')  # torn
+    async with store_at(tmp_path) as store:
+        history = await store.load_history(LoadThreadHistoryParams(thread_id=tid(1)))
+        assert history.items[1:] == [user_message("before crash")]
+        await store.resume_thread(ResumeThreadParams(thread_id=tid(1)))
+        await store.append_items(
+            AppendThreadItemsParams(thread_id=tid(1), items=[user_message("after crash")])
+        )
+        await store.shutdown_thread(tid(1))
+    for line in path.read_bytes().split(b"\n")[:-1]:
+        json.loads(line)  # every remaining line parses: nothing glued onto the fragment
+    async with store_at(tmp_path) as store:
+        history = await store.load_history(LoadThreadHistoryParams(thread_id=tid(1)))
+    assert history.items[1:] == [user_message("before crash"), user_message("after crash")]
+
+
+async def test_malformed_lines_are_skipped_not_fatal(tmp_path: Path) -> None:
+    path = await write_thread(tmp_path, tid(1), "one")
+    with path.open("ab") as fh:
+        fh.write(b"not json at all\n\xff\xfe invalid utf-8\n[1,2,3]\n")
+        fh.write(
+            json.dumps(
+                {
+                    "timestamp": "t",
+                    "type": "event_msg",
+                    "payload": {"type": "user_message", "message": "two"},
+                }
+            ).encode()
+            + b"\n"
+        )
+    async with store_at(tmp_path) as store:
+        history = await store.load_history(LoadThreadHistoryParams(thread_id=tid(1)))
+    assert [i.payload["message"] for i in history.items[1:]] == ["one", "two"]
+
+
+@pytest.mark.parametrize("damage", ["delete", "truncate", "garbage"])
+async def test_damaged_index_is_rebuilt_and_loses_no_thread(tmp_path: Path, damage: str) -> None:
+    for n in range(1, 6):
+        await write_thread(tmp_path, tid(n), f"message {n}")
+    index = tmp_path / "codex-thread-store" / "codex-thread-store-index.sqlite"
+    assert index.exists()
+    if damage == "delete":
+        index.unlink()
+    elif damage == "truncate":
+        index.write_bytes(index.read_bytes()[:100])
+    else:
+        index.write_bytes(b"\x00garbage" * 1000)
+    seen: list[tuple[int, int]] = []
+    async with store_at(tmp_path, progress=lambda d, t: seen.append((d, t))) as store:
+        page = await store.list_threads(ListThreadsParams(sort_key=ThreadSortKey.CREATED_AT))
+        assert sorted(t.thread_id for t in page.items) == [tid(n) for n in range(1, 6)]
+        assert store.rebuild_reason is not None
+    assert seen and seen[-1] == (5, 5)
+    if damage != "delete":  # the damaged file was moved aside, never deleted
+        assert list(index.parent.glob("codex-thread-store-index.sqlite.corrupt-*"))
+
+
+async def test_second_writer_in_another_store_instance_gets_conflict(tmp_path: Path) -> None:
+    await write_thread(tmp_path, tid(1), "x")
+    async with store_at(tmp_path) as first, store_at(tmp_path) as second:
+        await first.resume_thread(ResumeThreadParams(thread_id=tid(1)))
+        with pytest.raises(Conflict):
+            await second.resume_thread(ResumeThreadParams(thread_id=tid(1)))
+        await first.shutdown_thread(tid(1))
+        await second.resume_thread(ResumeThreadParams(thread_id=tid(1)))  # free again
+        await second.shutdown_thread(tid(1))
+
+
+async def test_threads_written_by_another_process_are_noticed(tmp_path: Path) -> None:
+    await write_thread(tmp_path, tid(1), "first")
+    async with store_at(tmp_path, refresh_interval_s=0.0) as reader:
+        assert [t.thread_id for t in (await reader.list_threads(ListThreadsParams())).items] == [
+            tid(1)
+        ]
+        await write_thread(tmp_path, tid(2), "second")  # another store instance
+        ids = {t.thread_id for t in (await reader.list_threads(ListThreadsParams())).items}
+        assert ids == {tid(1), tid(2)}
+
+
+def _corpus_copy(tmp_path: Path) -> Path:
+    assert CORPUS_HOME.is_dir(), f"{CORPUS} must sit beside the checkout (see README)"
+    home = tmp_path / "home"
+    shutil.copytree(CORPUS_HOME, home, ignore=shutil.ignore_patterns("*.sqlite*"))
+    return home
+
+
+async def test_reads_the_real_codex_home_and_matches_the_cli_list_order(tmp_path: Path) -> None:
+    """Reads data from ../shared/codex-corpus (a home written by Codex CLI 0.169.0)."""
+    expected = json.loads(EXPECTED.read_text())
+    home = _corpus_copy(tmp_path)
+    async with store_at(home) as store:
+        page = await store.list_threads(ListThreadsParams(page_size=100))
+        archived = await store.list_threads(ListThreadsParams(page_size=100, archived=True))
+        ids = [t.thread_id for t in page.items]
+        assert ids == expected["list"]["created_at"]["ids"]
+        assert len(archived.items) == 1
+        for thread in page.items + archived.items:
+            cli = expected["threads"][thread.thread_id]["read"]["thread"]
+            assert thread.preview == cli["preview"]
+            assert thread.cwd == cli["cwd"].replace("${CODEX_HOME}", str(home))
+            assert thread.forked_from_id == cli["forkedFromId"]
+            assert thread.created_at.timestamp() // 1 == cli["createdAt"]
