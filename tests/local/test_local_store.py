@@ -15,17 +15,25 @@ from codex_thread_store import (
     Conflict,
     CreateThreadParams,
     ListThreadsParams,
+    ListTurnsParams,
     LoadThreadHistoryParams,
     ReadThreadParams,
     ResumeThreadParams,
+    StoredTurnItemsView,
     ThreadPersistenceMetadata,
     ThreadSortKey,
 )
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig
+from codex_thread_store.protocol import agent_message_text
+from codex_thread_store.protocol import user_message as user_message_of
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "codex-corpus"
 CORPUS_HOME = CORPUS / "codex-0.169.0-home"
 EXPECTED = CORPUS / "codex-0.169.0-expected.json"
+
+
+def rollouts(home: Path) -> list[Path]:
+    return sorted(home.rglob("rollout-*.jsonl"))
 
 
 def store_at(home: Path, **options: object) -> LocalThreadStore:
@@ -64,9 +72,9 @@ async def test_rollout_is_compact_jsonl_with_session_meta_first(tmp_path: Path) 
 async def test_no_file_until_persist(tmp_path: Path) -> None:
     async with store_at(tmp_path) as store:
         await store.create_thread(CreateThreadParams(thread_id=tid(1)))
-        assert not list(tmp_path.rglob("rollout-*.jsonl"))
+        assert rollouts(tmp_path) == []
         await store.persist_thread(tid(1))
-        assert len(list(tmp_path.rglob("rollout-*.jsonl"))) == 1
+        assert len(rollouts(tmp_path)) == 1
         await store.shutdown_thread(tid(1))
 
 
@@ -177,3 +185,32 @@ async def test_reads_the_real_codex_home_and_matches_the_cli_list_order(tmp_path
             assert thread.cwd == cli["cwd"].replace("${CODEX_HOME}", str(home))
             assert thread.forked_from_id == cli["forkedFromId"]
             assert thread.created_at.timestamp() // 1 == cli["createdAt"]
+
+
+async def test_real_codex_home_turns_and_messages_match_the_cli(tmp_path: Path) -> None:
+    """Reads data from ../shared/codex-corpus: per thread, turn ids, statuses and the
+    user/agent message texts that `codex app-server` 0.169.0 answered."""
+    expected = json.loads(EXPECTED.read_text())
+    home = _corpus_copy(tmp_path)
+    async with store_at(home) as store:
+        for thread_id, record in expected["threads"].items():
+            cli_turns = record["read"]["thread"]["turns"]
+            page = await store.list_turns(
+                ListTurnsParams(
+                    thread_id=thread_id,
+                    include_archived=True,
+                    page_size=100,
+                    items_view=StoredTurnItemsView.FULL,
+                )
+            )
+            assert [t.turn_id for t in page.turns] == [t["id"] for t in cli_turns], thread_id
+            assert [t.status.value for t in page.turns] == [t["status"] for t in cli_turns]
+            for ours, theirs in zip(page.turns, cli_turns, strict=True):
+                want_users = [
+                    i["content"][0]["text"] for i in theirs["items"] if i["type"] == "userMessage"
+                ]
+                want_agents = [i["text"] for i in theirs["items"] if i["type"] == "agentMessage"]
+                users = [m.text for m in map(user_message_of, ours.items) if m is not None]
+                agents = [a for a in map(agent_message_text, ours.items) if a is not None]
+                assert users == want_users, (thread_id, ours.turn_id)
+                assert agents == want_agents, (thread_id, ours.turn_id)
