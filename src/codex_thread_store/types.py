@@ -181,6 +181,11 @@ class AppendThreadItemsParams(_Params, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         _check_id(self.thread_id)
+        for item in self.items:
+            if not isinstance(item, RolloutItem):
+                raise InvalidRequest(
+                    f"append_items takes RolloutItem values, got {type(item).__name__}"
+                )
 
 
 class LoadThreadHistoryParams(_Params, frozen=True, kw_only=True):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from builders import tid
+from builders import tid, user_message
 from codex_thread_store import (
     AppendThreadItemsParams,
     ArchiveThreadParams,
@@ -24,6 +24,7 @@ from codex_thread_store import (
     SearchThreadsParams,
     ThreadMetadataPatch,
     ThreadRelationFilter,
+    ThreadStore,
     UpdateThreadMetadataParams,
 )
 
@@ -103,3 +104,18 @@ def test_unknown_history_mode_is_rejected() -> None:
 def test_unknown_source_kind_is_rejected() -> None:
     with pytest.raises(InvalidRequest):
         ListThreadsParams(source_kinds=["robot"])
+
+
+async def test_append_of_a_non_item_is_rejected_and_stores_nothing(store: ThreadStore) -> None:
+    await store.create_thread(CreateThreadParams(thread_id=tid(1)))
+    await store.persist_thread(tid(1))
+    with pytest.raises(InvalidRequest, match="RolloutItem"):
+        await store.append_items(
+            AppendThreadItemsParams(
+                thread_id=tid(1),
+                items=[user_message("ok"), {"type": "event_msg"}],  # type: ignore[list-item]
+            )
+        )
+    await store.flush_thread(tid(1))
+    history = await store.load_history(LoadThreadHistoryParams(thread_id=tid(1)))
+    assert [i.type for i in history.items] == ["session_meta"]

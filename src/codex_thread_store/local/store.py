@@ -25,7 +25,7 @@ from ..patch import ThreadMetadataPatch
 from ..policy import persisted_rollout_items
 from ..projection import apply_patch, initial_session_meta, thread_from_create
 from ..protocol.messages import message_texts
-from ..protocol.rollout import RolloutItem, RolloutLine, decode_line, history_mode_of
+from ..protocol.rollout import RolloutLine, decode_line, history_mode_of
 from ..search_text import make_snippet, search_words
 from ..store import ThreadStore
 from ..timeutil import utc_now
@@ -365,11 +365,6 @@ class LocalThreadStore(ThreadStore):
         self._live[params.thread_id] = _Live(recorder, lock, mode)
 
     async def append_items(self, params: AppendThreadItemsParams) -> None:
-        for item in params.items:
-            if not isinstance(item, RolloutItem):
-                raise InvalidRequest(
-                    f"append_items takes RolloutItem values, got {type(item).__name__}"
-                )
         live = self._live.get(params.thread_id)
         mode = live.history_mode if live else "legacy"
         canonical = persisted_rollout_items(params.items, mode)

@@ -18,7 +18,7 @@ from ..errors import Conflict, InvalidRequest, ResourceExhausted, ThreadNotFound
 from ..policy import persisted_rollout_items
 from ..projection import apply_patch, initial_session_meta, thread_from_create
 from ..protocol.messages import message_texts
-from ..protocol.rollout import RolloutItem, history_mode_of
+from ..protocol.rollout import history_mode_of
 from ..search_text import make_snippet, matches, search_words
 from ..store import ThreadStore
 from ..timeutil import to_ms, utc_now
@@ -139,11 +139,6 @@ class InMemoryThreadStore(ThreadStore):
             record.rollout_paths.add(params.rollout_path)
 
     async def append_items(self, params: AppendThreadItemsParams) -> None:
-        for item in params.items:
-            if not isinstance(item, RolloutItem):
-                raise InvalidRequest(
-                    f"append_items takes RolloutItem values, got {type(item).__name__}"
-                )
         record = self._threads.get(params.thread_id)
         mode = record.thread.history_mode if record else "legacy"
         canonical = persisted_rollout_items(params.items, mode)
