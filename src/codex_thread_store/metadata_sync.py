@@ -163,7 +163,7 @@ class ThreadMetadataSync:
         sync = cls(thread_id, **options)
         items = list(history or ())
         if items:
-            patch, _ = sync._derive(items, now=None)
+            patch = sync._derive(items)
             if sync.history_mode == "paginated":
                 patch = patch.without("git_info", "memory_mode")
             if not patch.is_empty():
@@ -212,7 +212,7 @@ class ThreadMetadataSync:
         now = self._clock()
         affects = any(_affects_metadata(i) for i in items)
         if affects:
-            patch, _ = self._derive(items, now=now)
+            patch = self._derive(items)
             patch = ThreadMetadataPatch(updated_at=now).merge(patch)
         else:
             patch = ThreadMetadataPatch(updated_at=now)
@@ -229,9 +229,7 @@ class ThreadMetadataSync:
             return None
         return PendingUpdate(self._pending, self._generation)
 
-    def _derive(
-        self, items: list[RolloutItem], *, now: datetime | None
-    ) -> tuple[ThreadMetadataPatch, bool]:
+    def _derive(self, items: list[RolloutItem]) -> ThreadMetadataPatch:
         fields: dict[str, Any] = {}
         for item in items:
             if item.type == "session_meta":
@@ -240,7 +238,7 @@ class ThreadMetadataSync:
                 self._from_turn_context(item.payload, fields)
             elif item.type == "event_msg":
                 self._from_event(item, fields)
-        return ThreadMetadataPatch(**fields), bool(fields)
+        return ThreadMetadataPatch(**fields)
 
     def _from_session_meta(self, item: RolloutItem, fields: dict[str, Any]) -> None:
         meta = item.as_session_meta()

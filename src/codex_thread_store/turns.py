@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .cursors import decode_cursor, encode_cursor
+from .errors import InvalidRequest
 from .protocol.rollout import RolloutItem
 from .timeutil import parse_timestamp, to_ms
 from .types import (
@@ -171,8 +172,6 @@ def _anchor(cursor: str | None, kind: str, scope: str, count: int) -> int | None
     value = decode_cursor(cursor, kind, s=scope)
     pos = value.get("p")
     if not isinstance(pos, int) or pos < 0 or pos >= max(count, 1) + 1:
-        from .errors import InvalidRequest
-
         raise InvalidRequest("cursor points outside this thread's history; restart the listing")
     return pos
 

@@ -8,7 +8,6 @@ our file, in our own folder, so Codex never sees it.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import msgspec
 
 from ..codec import dec_hook, encode_json
 from ..patch import ThreadMetadataPatch
+from .rollout_files import append_record
 
 __all__ = ["append_patch", "read_patches"]
 
@@ -33,26 +33,20 @@ class _Delete(msgspec.Struct, frozen=True):
 
 
 def append_patch(path: Path, thread_id: str, patch: ThreadMetadataPatch) -> None:
-    line = encode_json(_Entry(thread_id, patch)) + b"\n"
+    line = encode_json(_Entry(thread_id, patch))
     _append(path, line)
 
 
 def append_delete(path: Path, thread_id: str) -> None:
     """Forget the thread's earlier patches (its id may be created again later)."""
-    _append(path, encode_json(_Delete(thread_id)) + b"\n")
+    _append(path, encode_json(_Delete(thread_id)))
 
 
 def _append(path: Path, line: bytes) -> None:
+    # No fsync: the index is derived, so losing the newest patches on a power cut only
+    # falls back to what the rollout itself implies.
     with _lock:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            from .rollout_files import repair_torn_tail
-
-            repair_torn_tail(fd)
-            os.write(fd, line)
-        finally:
-            os.close(fd)
+        append_record(path, line, fsync=False)
 
 
 def read_patches(path: Path) -> Iterator[tuple[str, ThreadMetadataPatch | None]]:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import msgspec
 
+from .rollout_files import append_record
+
 __all__ = ["append_name", "read_names", "remove_names"]
 
 _lock = threading.Lock()
@@ -28,14 +30,7 @@ def append_name(index: Path, thread_id: str, name: str | None) -> None:
         {"id": thread_id, "thread_name": name or "", "updated_at": _now_rfc3339()}
     )
     with _lock:
-        fd = os.open(index, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            from .rollout_files import append_lines, repair_torn_tail
-
-            repair_torn_tail(fd)
-            append_lines(fd, [line], fsync=True)
-        finally:
-            os.close(fd)
+        append_record(index, line, fsync=True)
 
 
 def read_names(index: Path) -> dict[str, str | None]:

@@ -20,6 +20,7 @@ from ..protocol.rollout import MalformedLine, RolloutLine, decode_line
 __all__ = [
     "ReadResult",
     "append_lines",
+    "append_record",
     "compressed_sibling",
     "existing_rollout",
     "read_rollout",
@@ -122,6 +123,17 @@ def repair_torn_tail(fd: int) -> int:
             break
     os.ftruncate(fd, cut)
     return cut
+
+
+def append_record(path: Path, line: bytes, *, fsync: bool) -> None:
+    """Append one line to a small append-only file (names, journal), repairing a torn tail."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        repair_torn_tail(fd)
+        append_lines(fd, [line], fsync=fsync)
+    finally:
+        os.close(fd)
 
 
 def append_lines(fd: int, lines: list[bytes], *, fsync: bool) -> int:

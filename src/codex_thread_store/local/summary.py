@@ -93,6 +93,4 @@ def summarize_rollout(
             other = line.item.as_session_meta()
             if other is not None and other.id == meta.id and other.memory_mode:
                 memory_mode = other.memory_mode
-    return msgspec.structs.replace(
-        thread, memory_mode=memory_mode, created_at=created, recency_at=recency or updated
-    )
+    return msgspec.structs.replace(thread, memory_mode=memory_mode)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from ..cursors import decode_cursor, encode_cursor
+from ..errors import InvalidRequest
 from ..search_text import matches, search_words
 from ..timeutil import to_ms
 from ..types import (
@@ -103,7 +104,7 @@ def page_threads(
         value = decode_cursor(cursor, kind, s=sort_key.value, d=direction.value)
         anchor = (value.get("v"), value.get("id"))
         if not isinstance(anchor[0], int) or not isinstance(anchor[1], str):
-            decode_cursor("", kind)  # raises the standard invalid-cursor error
+            raise InvalidRequest("cursor is not valid; restart the listing without a cursor")
         if desc:
             ordered = [t for t in ordered if (sort_value(t, sort_key), t.thread_id) < anchor]
         else:
