@@ -182,6 +182,7 @@ async def test_reads_the_real_codex_home_and_matches_the_cli_list_order(tmp_path
         for thread in page.items + archived.items:
             cli = expected["threads"][thread.thread_id]["read"]["thread"]
             assert thread.preview == cli["preview"]
+            assert thread.name == cli["name"]
             assert thread.cwd == cli["cwd"].replace("${CODEX_HOME}", str(home))
             assert thread.forked_from_id == cli["forkedFromId"]
             assert thread.created_at.timestamp() // 1 == cli["createdAt"]

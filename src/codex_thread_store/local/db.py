@@ -32,6 +32,12 @@ class IndexDb:
         call: Callable[[], T] = partial(fn, self._conn, *args, **kwargs)
         return await loop.run_in_executor(self._executor, call)
 
+    async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run `fn(...)` on the owner thread without the connection (other databases
+        whose access must be serialised with the index's)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+
     def close(self) -> Any:
         self._executor.submit(self._conn.close).result()
         self._executor.shutdown(wait=True)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from ..codec import decode_json, encode_json
 from ..cursors import decode_cursor, encode_cursor
 from ..errors import InvalidRequest
@@ -43,7 +45,8 @@ __all__ = [
     "upsert_thread",
 ]
 
-SCHEMA_VERSION = 1
+#: 2: `forked_from_id` column; search text stored as one FTS row per append.
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -57,6 +60,7 @@ CREATE TABLE IF NOT EXISTS threads (
     model_provider TEXT NOT NULL,
     cwd TEXT NOT NULL,
     parent_thread_id TEXT,
+    forked_from_id TEXT,
     meta_search TEXT NOT NULL,
     rollout_path TEXT,
     live_only INTEGER NOT NULL DEFAULT 0,
@@ -67,14 +71,24 @@ CREATE INDEX IF NOT EXISTS threads_updated ON threads(archived, updated_at_ms, t
 CREATE INDEX IF NOT EXISTS threads_recency ON threads(archived, recency_at_ms, thread_id);
 CREATE INDEX IF NOT EXISTS threads_parent ON threads(parent_thread_id);
 CREATE INDEX IF NOT EXISTS threads_path ON threads(rollout_path);
-CREATE VIRTUAL TABLE IF NOT EXISTS thread_text USING fts5(
-    thread_id UNINDEXED, body, tokenize = 'trigram'
+CREATE INDEX IF NOT EXISTS threads_forked_from ON threads(forked_from_id);
+-- Search text: one FTS row per append; `text_rows` maps FTS rowids to threads
+-- (an FTS5 UNINDEXED column would make every per-thread lookup a full scan).
+CREATE VIRTUAL TABLE IF NOT EXISTS thread_text USING fts5(body, tokenize = 'trigram');
+CREATE TABLE IF NOT EXISTS text_rows (
+    id INTEGER PRIMARY KEY,
+    thread_id TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS text_rows_thread ON text_rows(thread_id, id);
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,
     thread_id TEXT,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS watermarks (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS dirs (
     path TEXT PRIMARY KEY,
@@ -185,8 +199,8 @@ def _upsert(
     conn.execute(
         "INSERT OR REPLACE INTO threads (thread_id, archived, created_at_ms, updated_at_ms,"
         " recency_at_ms, source_text, source_kind, model_provider, cwd, parent_thread_id,"
-        " meta_search, rollout_path, live_only, data)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " forked_from_id, meta_search, rollout_path, live_only, data)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             thread.thread_id,
             1 if thread.is_archived else 0,
@@ -198,6 +212,7 @@ def _upsert(
             thread.model_provider,
             thread.cwd,
             thread.parent_thread_id,
+            thread.forked_from_id,
             _meta_search(thread),
             thread.rollout_path,
             1 if live_only else 0,
@@ -205,29 +220,50 @@ def _upsert(
         ),
     )
     if body is not None:
-        conn.execute("DELETE FROM thread_text WHERE thread_id = ?", (thread.thread_id,))
-        conn.execute(
-            "INSERT INTO thread_text (thread_id, body) VALUES (?, ?)", (thread.thread_id, body)
-        )
+        _delete_text(conn, thread.thread_id)
+        _insert_text(conn, thread.thread_id, body)
 
 
 def append_body(conn: sqlite3.Connection, thread_id: str, text: str) -> None:
-    """Add message text to a thread's searchable body."""
-    row = conn.execute("SELECT body FROM thread_text WHERE thread_id = ?", (thread_id,)).fetchone()
-    body = text if row is None else row[0] + "\n" + text
+    """Add message text to a thread's searchable body: one more FTS row, so an append
+    costs O(text appended), never a rewrite of the thread's whole body."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute("DELETE FROM thread_text WHERE thread_id = ?", (thread_id,))
-        conn.execute("INSERT INTO thread_text (thread_id, body) VALUES (?, ?)", (thread_id, body))
+        _insert_text(conn, thread_id, text)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
 
 
+def _insert_text(conn: sqlite3.Connection, thread_id: str, text: str) -> None:
+    row_id = conn.execute("INSERT INTO text_rows (thread_id) VALUES (?)", (thread_id,)).lastrowid
+    conn.execute("INSERT INTO thread_text (rowid, body) VALUES (?, ?)", (row_id, text))
+
+
+def _delete_text(conn: sqlite3.Connection, thread_id: str) -> None:
+    conn.execute(
+        "DELETE FROM thread_text WHERE rowid IN (SELECT id FROM text_rows WHERE thread_id = ?)",
+        (thread_id,),
+    )
+    conn.execute("DELETE FROM text_rows WHERE thread_id = ?", (thread_id,))
+
+
 def get_body(conn: sqlite3.Connection, thread_id: str) -> str:
-    row = conn.execute("SELECT body FROM thread_text WHERE thread_id = ?", (thread_id,)).fetchone()
-    return "" if row is None else str(row[0])
+    rows = conn.execute(
+        "SELECT t.body FROM text_rows r JOIN thread_text t ON t.rowid = r.id"
+        " WHERE r.thread_id = ? ORDER BY r.id",
+        (thread_id,),
+    ).fetchall()
+    return "\n".join(str(row[0]) for row in rows)
+
+
+def forks_of(conn: sqlite3.Connection, thread_id: str) -> list[StoredThread]:
+    """Threads whose `forked_from_id` is this one (candidates for a byte-offset base)."""
+    rows = conn.execute(
+        "SELECT data FROM threads WHERE forked_from_id = ?", (thread_id,)
+    ).fetchall()
+    return [decode_json(row[0], StoredThread) for row in rows]
 
 
 def get_thread(conn: sqlite3.Connection, thread_id: str) -> StoredThread | None:
@@ -249,7 +285,7 @@ def delete_thread(conn: sqlite3.Connection, thread_id: str) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,))
-        conn.execute("DELETE FROM thread_text WHERE thread_id = ?", (thread_id,))
+        _delete_text(conn, thread_id)
         conn.execute("DELETE FROM files WHERE thread_id = ?", (thread_id,))
         conn.execute("COMMIT")
     except BaseException:
@@ -285,6 +321,39 @@ def dir_states(conn: sqlite3.Connection) -> dict[str, int]:
 
 def set_dir(conn: sqlite3.Connection, path: str, mtime_ns: int) -> None:
     conn.execute("INSERT OR REPLACE INTO dirs (path, mtime_ns) VALUES (?,?)", (path, mtime_ns))
+
+
+def get_watermark(conn: sqlite3.Connection, key: str) -> int | None:
+    row = conn.execute("SELECT value FROM watermarks WHERE key = ?", (key,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def set_watermark(conn: sqlite3.Connection, key: str, value: int) -> None:
+    conn.execute("INSERT OR REPLACE INTO watermarks (key, value) VALUES (?, ?)", (key, value))
+
+
+def apply_names(conn: sqlite3.Connection, names: dict[str, str | None]) -> int:
+    """Set each listed thread's name where it differs (one transaction); returns how many
+    rows changed. Used when another process appended to `session_index.jsonl`."""
+    changed = 0
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for thread_id, name in names.items():
+            row = conn.execute(
+                "SELECT data, live_only FROM threads WHERE thread_id = ?", (thread_id,)
+            ).fetchone()
+            if row is None:
+                continue
+            thread = decode_json(row[0], StoredThread)
+            if thread.name != name:
+                renamed = msgspec.structs.replace(thread, name=name)
+                _upsert(conn, renamed, body=None, live_only=bool(row[1]))
+                changed += 1
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return changed
 
 
 def _where(params: ListThreadsParams | SearchThreadsParams) -> tuple[list[str], list[Any]]:
@@ -395,13 +464,15 @@ def search_threads(
             phrase = '"' + word.replace('"', '""') + '"'
             clauses.append(
                 "(instr(meta_search, ?) > 0 OR thread_id IN"
-                " (SELECT thread_id FROM thread_text WHERE thread_text MATCH ?))"
+                " (SELECT thread_id FROM text_rows WHERE id IN"
+                "  (SELECT rowid FROM thread_text WHERE thread_text MATCH ?)))"
             )
             args.extend([word, phrase])
         else:
             clauses.append(
                 "(instr(meta_search, ?) > 0 OR thread_id IN"
-                " (SELECT thread_id FROM thread_text WHERE instr(lower(body), ?) > 0))"
+                " (SELECT thread_id FROM text_rows WHERE id IN"
+                "  (SELECT rowid FROM thread_text WHERE instr(lower(body), ?) > 0)))"
             )
             args.extend([word, word])
     threads, cursor = _page(

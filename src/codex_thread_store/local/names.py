@@ -6,8 +6,11 @@ id wins (append order, not `updated_at`); an empty name means cleared.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +23,20 @@ __all__ = ["append_name", "read_names", "remove_names"]
 _lock = threading.Lock()
 
 
+@contextlib.contextmanager
+def _locked(index: Path) -> Iterator[None]:
+    """This process's lock, then the `session_index.jsonl.lock` flock newer Codex
+    versions take around their own writes, so a rewrite never races their append."""
+    with _lock:
+        index.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(index.with_name(index.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+
 def _now_rfc3339() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
 
@@ -29,7 +46,7 @@ def append_name(index: Path, thread_id: str, name: str | None) -> None:
     line = msgspec.json.encode(
         {"id": thread_id, "thread_name": name or "", "updated_at": _now_rfc3339()}
     )
-    with _lock:
+    with _locked(index):
         append_record(index, line, fsync=True)
 
 
@@ -58,7 +75,7 @@ def read_names(index: Path) -> dict[str, str | None]:
 
 def remove_names(index: Path, thread_id: str) -> None:
     """Drop every line of `thread_id` (temp file + atomic rename)."""
-    with _lock:
+    with _locked(index):
         try:
             data = index.read_bytes()
         except FileNotFoundError:

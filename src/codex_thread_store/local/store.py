@@ -53,14 +53,15 @@ from ..types import (
     UpdateThreadMetadataParams,
 )
 from . import index, journal, names
+from .codex_db import PATCH_COLUMNS, CodexStateDb
 from .config import LocalThreadStoreConfig
 from .db import IndexDb
 from .layout import CodexHome
-from .lineage import inherited_prefix
+from .lineage import history_base_of, inherited_prefix
 from .recorder import RolloutRecorder
 from .rollout_files import compressed_sibling, existing_rollout, read_rollout
 from .scan import iter_rollout_dirs, rollout_files, scan_file
-from .writer_lock import WriterLock
+from .writer_lock import WriterLock, writer_is_live
 
 __all__ = ["LocalThreadStore"]
 
@@ -87,6 +88,8 @@ class LocalThreadStore(ThreadStore):
         self._live: dict[str, _Live] = {}
         self._last_refresh = 0.0
         self.rebuild_reason: str | None = None
+        #: Codex's own `state_5.sqlite`, kept in step when the home has one.
+        self.codex_db = CodexStateDb(self.home.root)
 
     # -- lifecycle of the store -----------------------------------------------------
     async def _index(self) -> IndexDb:
@@ -113,6 +116,7 @@ class LocalThreadStore(ThreadStore):
             await self.discard_thread(thread_id)
         if self._db is not None:
             db, self._db = self._db, None
+            await db.call(self.codex_db.close)
             await asyncio.to_thread(db.close)
 
     async def reindex(self) -> int:
@@ -193,6 +197,7 @@ class LocalThreadStore(ThreadStore):
         dirs_before = await db.run(index.dir_states)
         files_before = await db.run(index.file_states)
         changes = await asyncio.to_thread(self._changed_files, dirs_before, files_before)
+        changes.scan.extend(await self._touched_by_codex(db, files_before, changes))
         for path, archived in changes.scan:
             scanned = await asyncio.to_thread(
                 scan_file,
@@ -221,6 +226,57 @@ class LocalThreadStore(ThreadStore):
                     await db.run(index.delete_thread, state.thread_id)
         for directory, mtime in changes.dirs.items():
             await db.run(index.set_dir, directory, mtime)
+        await self._refresh_names(db)
+
+    async def _touched_by_codex(
+        self, db: IndexDb, files_before: dict[str, index.FileState], changes: _Changes
+    ) -> list[tuple[Path, bool]]:
+        """Rollouts Codex wrote since the last look, from its `threads.updated_at_ms`.
+
+        An append to an old rollout changes no directory's mtime, so the directory
+        watermarks cannot see it; Codex's own row update can, for one cheap query.
+        """
+        if not self.codex_db.present:
+            return []
+        mark = await db.run(index.get_watermark, "codex_updated_at_ms")
+        rows = await db.call(self.codex_db.changed_since, mark or 0)
+        if rows:
+            newest = max(r[2] for r in rows)
+            await db.run(index.set_watermark, "codex_updated_at_ms", max(newest, mark or 0))
+        if mark is None:
+            return []  # first look: the directory scan covered everything up to now
+        queued = {str(p) for p, _ in changes.scan}
+        roots = (self.home.sessions, self.home.archived)
+
+        def stale() -> list[tuple[Path, bool]]:
+            out = []
+            for _, raw_path, _ in rows:
+                path = Path(raw_path)
+                if str(path) in queued or not any(path.is_relative_to(r) for r in roots):
+                    continue  # a path from another machine (copied home) is not ours to scan
+                actual = existing_rollout(path)
+                if actual is None:
+                    continue
+                st = actual.stat()
+                before = files_before.get(str(path))
+                if before is None or (before.size, before.mtime_ns) != (st.st_size, st.st_mtime_ns):
+                    out.append((path, self.home.is_archived_path(path)))
+            return out
+
+        return await asyncio.to_thread(stale)
+
+    async def _refresh_names(self, db: IndexDb) -> None:
+        """Apply renames other processes (Codex) appended to `session_index.jsonl`."""
+        try:
+            st = await asyncio.to_thread(self.home.session_index.stat)
+        except FileNotFoundError:
+            return
+        signature = st.st_size * 1_000_003 + st.st_mtime_ns
+        if await db.run(index.get_watermark, "session_index") == signature:
+            return
+        by_id = await asyncio.to_thread(names.read_names, self.home.session_index)
+        await db.run(index.apply_names, by_id)
+        await db.run(index.set_watermark, "session_index", signature)
 
     def _changed_files(
         self, dirs_before: dict[str, int], files_before: dict[str, index.FileState]
@@ -277,6 +333,7 @@ class LocalThreadStore(ThreadStore):
     # -- helpers --------------------------------------------------------------------
     async def _get(self, thread_id: str, *, include_archived: bool) -> StoredThread:
         db = await self._index()
+        await self._refresh(db)  # rate-limited; sees Codex's renames, moves and appends
         thread = await db.run(index.get_thread, thread_id)
         if thread is None:
             await self._refresh(db, force=True)
@@ -318,7 +375,7 @@ class LocalThreadStore(ThreadStore):
             raise Conflict(f"thread {thread_id} already exists; pick a new id")
         now = utc_now()
         path = self.home.new_rollout_path(thread_id, datetime.now().astimezone())
-        lock = WriterLock(self.config.state_dir / "locks", thread_id)
+        lock = WriterLock(self.home.root, thread_id)
         await asyncio.to_thread(lock.acquire)
         try:
             recorder = RolloutRecorder(
@@ -353,7 +410,7 @@ class LocalThreadStore(ThreadStore):
         if mode == "paginated":
             ordinals = [line.ordinal for line in lines if line.ordinal is not None]
             next_ordinal = (max(ordinals) + 1) if ordinals else len(lines)
-        lock = WriterLock(self.config.state_dir / "locks", params.thread_id)
+        lock = WriterLock(self.home.root, params.thread_id)
         await asyncio.to_thread(lock.acquire)
         recorder = RolloutRecorder(
             path,
@@ -394,6 +451,10 @@ class LocalThreadStore(ThreadStore):
             thread = await db.run(index.get_thread, thread_id)
             if thread is not None:
                 await db.run(index.upsert_thread, thread, live_only=False)
+                explicit = await asyncio.to_thread(names.read_names, self.home.session_index)
+                await db.call(
+                    self.codex_db.sync, thread, changed=None, explicit_name=explicit.get(thread_id)
+                )
         await self._record_file(db, thread_id, live.recorder.path)
 
     async def flush_thread(self, thread_id: str) -> None:
@@ -512,6 +573,11 @@ class LocalThreadStore(ThreadStore):
             await asyncio.to_thread(
                 names.append_name, self.home.session_index, params.thread_id, patch.name
             )
+        if not live_only:  # Codex gets a row only once the rollout exists, as its own do
+            changed = {c for f in patch.present_fields() for c in PATCH_COLUMNS.get(f, ())}
+            await db.call(self.codex_db.sync, updated, changed=changed - {"name"})
+            if patch.name is not msgspec.UNSET:
+                await db.call(self.codex_db.set_name, params.thread_id, patch.name or None)
         return updated
 
     async def archive_thread(self, params: ArchiveThreadParams) -> None:
@@ -526,6 +592,7 @@ class LocalThreadStore(ThreadStore):
         await db.run(index.upsert_thread, archived)
         if new_path is not None:
             await self._record_file(db, params.thread_id, new_path)
+        await db.call(self.codex_db.sync, archived, changed=PATCH_COLUMNS["archived"])
 
     async def unarchive_thread(self, params: ArchiveThreadParams) -> StoredThread:
         thread = await self._get(params.thread_id, include_archived=True)
@@ -539,6 +606,9 @@ class LocalThreadStore(ThreadStore):
         await db.run(index.upsert_thread, restored)
         if new_path is not None:
             await self._record_file(db, params.thread_id, new_path)
+        # Codex sorts an unarchived thread as just updated (it also touches the file).
+        codex_row = msgspec.structs.replace(restored, updated_at=utc_now())
+        await db.call(self.codex_db.sync, codex_row, changed=PATCH_COLUMNS["archived"])
         return restored
 
     async def _move(self, thread: StoredThread, *, to_archive: bool) -> Path | None:
@@ -567,6 +637,7 @@ class LocalThreadStore(ThreadStore):
     async def delete_thread(self, params: DeleteThreadParams) -> None:
         thread = await self._get(params.thread_id, include_archived=True)
         db = await self._index()
+        await self._check_deletable(db, params.thread_id)
         await self.discard_thread(params.thread_id)
         if thread.rollout_path:
             path = Path(thread.rollout_path)
@@ -581,6 +652,27 @@ class LocalThreadStore(ThreadStore):
         await asyncio.to_thread(names.remove_names, self.home.session_index, params.thread_id)
         await asyncio.to_thread(journal.append_delete, self.config.journal_path, params.thread_id)
         await db.run(index.delete_thread, params.thread_id)
+        await db.call(self.codex_db.delete, params.thread_id)
+
+    async def _check_deletable(self, db: IndexDb, thread_id: str) -> None:
+        """Refuse while another process writes the thread, or a fork reads its bytes."""
+        if thread_id not in self._live and await asyncio.to_thread(
+            writer_is_live, self.home.root, thread_id
+        ):
+            raise Conflict(
+                f"cannot delete thread {thread_id}: another process (Codex or another store) "
+                "is writing it; close it there first"
+            )
+        for fork in await db.run(index.forks_of, thread_id):
+            if not fork.rollout_path:
+                continue
+            lines = await asyncio.to_thread(_read_if_exists, Path(fork.rollout_path))
+            base = history_base_of(lines)
+            if base is not None and base["thread_id"] == thread_id:
+                raise Conflict(
+                    f"cannot delete thread {thread_id}: forked history of thread "
+                    f"{fork.thread_id} still references it; delete that fork first"
+                )
 
 
 @dataclass
