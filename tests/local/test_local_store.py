@@ -21,6 +21,7 @@ from codex_thread_store import (
     ResumeThreadParams,
     StoredTurnItemsView,
     ThreadPersistenceMetadata,
+    SortDirection,
     ThreadSortKey,
 )
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig
@@ -162,30 +163,50 @@ async def test_threads_written_by_another_process_are_noticed(tmp_path: Path) ->
         assert ids == {tid(1), tid(2)}
 
 
-def _corpus_copy(tmp_path: Path) -> Path:
+def _corpus_copy(tmp_path: Path, *, with_codex_db: bool = False) -> Path:
     assert CORPUS_HOME.is_dir(), f"{CORPUS} must sit beside the checkout (see README)"
     home = tmp_path / "home"
-    shutil.copytree(CORPUS_HOME, home, ignore=shutil.ignore_patterns("*.sqlite*"))
+    skip = "*-shm" if with_codex_db else "*.sqlite*"
+    shutil.copytree(CORPUS_HOME, home, ignore=shutil.ignore_patterns(skip))
     return home
 
 
 async def test_reads_the_real_codex_home_and_matches_the_cli_list_order(tmp_path: Path) -> None:
     """Reads data from ../shared/codex-corpus (a home written by Codex CLI 0.169.0)."""
     expected = json.loads(EXPECTED.read_text())
-    home = _corpus_copy(tmp_path)
+    # With Codex's state DB: it alone records the git update of the paginated `…f9f5`.
+    home = _corpus_copy(tmp_path, with_codex_db=True)
     async with store_at(home) as store:
         page = await store.list_threads(ListThreadsParams(page_size=100))
         archived = await store.list_threads(ListThreadsParams(page_size=100, archived=True))
+        by_updated = await store.list_threads(
+            ListThreadsParams(page_size=100, sort_key=ThreadSortKey.UPDATED_AT)
+        )
+        ascending = await store.list_threads(
+            ListThreadsParams(page_size=100, sort_direction=SortDirection.ASC)
+        )
         ids = [t.thread_id for t in page.items]
         assert ids == expected["list"]["created_at"]["ids"]
-        assert len(archived.items) == 1
+        assert [t.thread_id for t in by_updated.items] == expected["list"]["updated_at"]["ids"]
+        assert [t.thread_id for t in ascending.items] == expected["list"]["created_at_asc"]["ids"]
+        assert [t.thread_id for t in archived.items] == expected["list"]["archived"]["ids"]
         for thread in page.items + archived.items:
             cli = expected["threads"][thread.thread_id]["read"]["thread"]
             assert thread.preview == cli["preview"]
             assert thread.name == cli["name"]
+            assert thread.source.to_app_server() == cli["source"]
+            assert thread.model_provider == cli["modelProvider"]
             assert thread.cwd == cli["cwd"].replace("${CODEX_HOME}", str(home))
             assert thread.forked_from_id == cli["forkedFromId"]
+            assert thread.parent_thread_id == cli["parentThreadId"]
             assert thread.created_at.timestamp() // 1 == cli["createdAt"]
+            assert thread.updated_at.timestamp() // 1 == cli["updatedAt"]
+            assert thread.is_archived == (thread.thread_id in expected["list"]["archived"]["ids"])
+            git = thread.git_info
+            cli_git = cli["gitInfo"] or {}
+            assert (git.commit_hash if git else None) == cli_git.get("sha")
+            assert (git.branch if git else None) == cli_git.get("branch")
+            assert (git.repository_url if git else None) == cli_git.get("originUrl")
 
 
 async def test_real_codex_home_turns_and_messages_match_the_cli(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..codec import encode_json
+from ..protocol.session_meta import GitInfo
 from ..timeutil import to_ms
 from ..types import StoredThread
 
@@ -267,6 +268,25 @@ class CodexStateDb:
             log.warning("could not read %s: %s", self.path, exc)
             return []
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    def git_by_thread(self) -> dict[str, GitInfo]:
+        """Git facts Codex holds only in its database: for paginated threads,
+        `thread/metadata/update` writes git to the row and nothing to the rollout."""
+        try:
+            conn = self._open()
+            if conn is None or not {"git_sha", "git_branch", "git_origin_url"} <= self._columns:
+                return {}
+            rows = conn.execute(
+                "SELECT id, git_sha, git_branch, git_origin_url FROM threads"
+                " WHERE git_sha IS NOT NULL OR git_branch IS NOT NULL"
+                " OR git_origin_url IS NOT NULL"
+            ).fetchall()
+        except sqlite3.Error as exc:
+            log.warning("could not read %s: %s", self.path, exc)
+            return {}
+        return {
+            str(r[0]): GitInfo(commit_hash=r[1], branch=r[2], repository_url=r[3]) for r in rows
+        }
 
     def row(self, thread_id: str) -> dict[str, Any] | None:
         """Codex's row for a thread, as a dict (for tests and `doctor`)."""

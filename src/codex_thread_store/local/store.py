@@ -26,6 +26,7 @@ from ..policy import persisted_rollout_items
 from ..projection import apply_patch, initial_session_meta, thread_from_create
 from ..protocol.messages import message_texts
 from ..protocol.rollout import RolloutLine, decode_line, history_mode_of
+from ..protocol.session_meta import GitInfo
 from ..search_text import make_snippet, search_words
 from ..store import ThreadStore
 from ..timeutil import utc_now
@@ -133,6 +134,7 @@ class LocalThreadStore(ThreadStore):
         paths = await asyncio.to_thread(self._all_rollouts)
         progress = self.config.progress
         total = len(paths)
+        codex_git = await db.call(self.codex_db.git_by_thread)
         batch: list[tuple[StoredThread, str, index.FileState | None]] = []
         for done, (path, archived) in enumerate(paths, start=1):
             scanned = await asyncio.to_thread(
@@ -143,10 +145,9 @@ class LocalThreadStore(ThreadStore):
                 archived=archived,
             )
             if scanned is not None and scanned.thread is not None:
-                state = index.FileState(
-                    str(path), scanned.thread.thread_id, scanned.size, scanned.mtime_ns
-                )
-                batch.append((scanned.thread, scanned.body, state))
+                thread = _with_codex_git(scanned.thread, codex_git)
+                state = index.FileState(str(path), thread.thread_id, scanned.size, scanned.mtime_ns)
+                batch.append((thread, scanned.body, state))
             if len(batch) >= 500:
                 await db.run(index.upsert_many, batch)
                 batch = []
@@ -198,6 +199,7 @@ class LocalThreadStore(ThreadStore):
         files_before = await db.run(index.file_states)
         changes = await asyncio.to_thread(self._changed_files, dirs_before, files_before)
         changes.scan.extend(await self._touched_by_codex(db, files_before, changes))
+        codex_git = await db.call(self.codex_db.git_by_thread) if changes.scan else {}
         for path, archived in changes.scan:
             scanned = await asyncio.to_thread(
                 scan_file,
@@ -212,7 +214,7 @@ class LocalThreadStore(ThreadStore):
             if tid in self._live:
                 continue
             existing = await db.run(index.get_thread, tid)
-            thread = scanned.thread
+            thread = _with_codex_git(scanned.thread, codex_git)
             if existing is not None:
                 thread = _overlay(thread, existing)
             new_state = index.FileState(str(path), tid, scanned.size, scanned.mtime_ns)
@@ -687,6 +689,13 @@ def _read_if_exists(path: Path) -> list[RolloutLine]:
         return read_rollout(path).lines
     except FileNotFoundError:
         return []
+
+
+def _with_codex_git(thread: StoredThread, codex_git: dict[str, GitInfo]) -> StoredThread:
+    """Codex's row wins for git: it is where Codex records git updates of paginated
+    threads (their rollouts never get a `session_meta` copy)."""
+    git = codex_git.get(thread.thread_id)
+    return thread if git is None else msgspec.structs.replace(thread, git_info=git)
 
 
 def _overlay(derived: StoredThread, existing: StoredThread) -> StoredThread:
