@@ -311,6 +311,70 @@ def file_states(conn: sqlite3.Connection) -> dict[str, FileState]:
     }
 
 
+def file_states_under(conn: sqlite3.Connection, folders: Iterable[str]) -> dict[str, FileState]:
+    """Recorded watermarks of the files in `folders` (range scans of the primary key)."""
+    out: dict[str, FileState] = {}
+    for folder in folders:
+        # Every path under `folder/` sorts between `folder/` and `folder0` ('0' follows '/').
+        for row in conn.execute(
+            "SELECT path, thread_id, size, mtime_ns FROM files WHERE path > ? AND path < ?",
+            (folder + "/", folder + "0"),
+        ):
+            out[row[0]] = FileState(row[0], row[1], row[2], row[3])
+    return out
+
+
+def file_states_for(conn: sqlite3.Connection, paths: Iterable[str]) -> dict[str, FileState]:
+    out: dict[str, FileState] = {}
+    for path in paths:
+        row = conn.execute(
+            "SELECT path, thread_id, size, mtime_ns FROM files WHERE path = ?", (path,)
+        ).fetchone()
+        if row is not None:
+            out[row[0]] = FileState(row[0], row[1], row[2], row[3])
+    return out
+
+
+def get_threads(conn: sqlite3.Connection, thread_ids: Iterable[str]) -> dict[str, StoredThread]:
+    out: dict[str, StoredThread] = {}
+    for thread_id in thread_ids:
+        thread = get_thread(conn, thread_id)
+        if thread is not None:
+            out[thread_id] = thread
+    return out
+
+
+def forget_files(
+    conn: sqlite3.Connection,
+    gone: list[FileState],
+    dirs: dict[str, int],
+    *,
+    keep_threads: frozenset[str],
+) -> None:
+    """One transaction: drop vanished files, the rows of threads whose rollout vanished
+    (unless live here, or moved: the row then names another path), and record folders."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for state in gone:
+            conn.execute("DELETE FROM files WHERE path = ?", (state.path,))
+            if state.thread_id and state.thread_id not in keep_threads:
+                row = conn.execute(
+                    "SELECT rollout_path FROM threads WHERE thread_id = ?", (state.thread_id,)
+                ).fetchone()
+                if row is not None and row[0] == state.path:
+                    conn.execute("DELETE FROM threads WHERE thread_id = ?", (state.thread_id,))
+                    _delete_text(conn, state.thread_id)
+                    conn.execute("DELETE FROM files WHERE thread_id = ?", (state.thread_id,))
+        for path, mtime_ns in dirs.items():
+            conn.execute(
+                "INSERT OR REPLACE INTO dirs (path, mtime_ns) VALUES (?,?)", (path, mtime_ns)
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 def forget_file(conn: sqlite3.Connection, path: str) -> None:
     conn.execute("DELETE FROM files WHERE path = ?", (path,))
 

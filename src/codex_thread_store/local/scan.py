@@ -1,11 +1,5 @@
-"""Finding and summarizing rollouts on disk: the full rebuild and the incremental refresh.
-
-Refresh cost is proportional to what changed, not to the size of the home: a day
-directory is re-listed only when its mtime moved (a file was added, removed or
-renamed in it), and files are re-read only when their size or mtime moved.
-Appends by other processes to existing files are noticed for the files of the
-most recent day directories, which is where live threads write.
-"""
+"""Finding and summarizing rollouts on disk, for the full rebuild and the incremental
+refresh (whose planning lives in `refresh.py`)."""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ from ..types import (
     TurnPage,
     UpdateThreadMetadataParams,
 )
-from . import index, journal, names
+from . import index, journal, names, refresh
 from .codex_db import PATCH_COLUMNS, CodexStateDb
 from .config import LocalThreadStoreConfig
 from .db import IndexDb
@@ -61,7 +61,7 @@ from .layout import CodexHome
 from .lineage import history_base_of, inherited_prefix
 from .recorder import RolloutRecorder
 from .rollout_files import compressed_sibling, existing_rollout, read_rollout
-from .scan import iter_rollout_dirs, rollout_files, scan_file
+from .scan import ScannedRollout, iter_rollout_dirs, rollout_files, scan_file
 from .writer_lock import WriterLock, writer_is_live
 
 __all__ = ["LocalThreadStore"]
@@ -190,53 +190,66 @@ class LocalThreadStore(ThreadStore):
             await db.run(index.upsert_thread, thread)
 
     async def _refresh(self, db: IndexDb, *, force: bool = False) -> None:
-        """Pick up rollouts written, moved or removed by other processes."""
+        """Pick up rollouts written, moved or removed by other processes (see `refresh.py`);
+        a handful of index round trips whatever the number of changed files."""
         now = time.monotonic()
         if not force and now - self._last_refresh < self.config.refresh_interval_s:
             return
         self._last_refresh = now
         dirs_before = await db.run(index.dir_states)
-        files_before = await db.run(index.file_states)
-        changes = await asyncio.to_thread(self._changed_files, dirs_before, files_before)
-        changes.scan.extend(await self._touched_by_codex(db, files_before, changes))
-        codex_git = await db.call(self.codex_db.git_by_thread) if changes.scan else {}
-        for path, archived in changes.scan:
-            scanned = await asyncio.to_thread(
-                scan_file,
-                self.home,
-                path,
-                default_model_provider=self.config.default_model_provider,
-                archived=archived,
-            )
-            if scanned is None or scanned.thread is None:
-                continue
-            tid = scanned.thread.thread_id
-            if tid in self._live:
-                continue
-            existing = await db.run(index.get_thread, tid)
-            thread = _with_codex_git(scanned.thread, codex_git)
-            if existing is not None:
-                thread = _overlay(thread, existing)
-            new_state = index.FileState(str(path), tid, scanned.size, scanned.mtime_ns)
-            await db.run(index.upsert_many, [(thread, scanned.body, new_state)])
-        for gone in changes.gone:
-            state = files_before.get(gone)
-            await db.run(index.forget_file, gone)
-            if state is not None and state.thread_id and state.thread_id not in self._live:
-                row = await db.run(index.get_thread, state.thread_id)
-                if row is not None and row.rollout_path == gone:
-                    await db.run(index.delete_thread, state.thread_id)
-        for directory, mtime in changes.dirs.items():
-            await db.run(index.set_dir, directory, mtime)
+        plan = await asyncio.to_thread(refresh.plan_folders, self.home, dirs_before)
+        folders = [str(f) for f in plan.check] + plan.vanished
+        files_before = await db.run(index.file_states_under, folders)
+        changes = await asyncio.to_thread(refresh.changed_files, self.home, plan, files_before)
+        changes.scan.extend(await self._touched_by_codex(db, changes))
+        if changes.scan:
+            await self._index_files(db, changes.scan)
+        gone = [files_before[p] for p in changes.gone if p in files_before]
+        if gone or changes.dirs:
+            keep = frozenset(self._live)
+            await db.run(index.forget_files, gone, changes.dirs, keep_threads=keep)
         await self._refresh_names(db)
 
+    async def _index_files(self, db: IndexDb, paths: list[tuple[Path, bool]]) -> None:
+        """(Re)summarize changed rollouts and write them in one transaction, keeping what
+        the index knew beyond the file (names, explicit patches)."""
+        codex_git = await db.call(self.codex_db.git_by_thread)
+
+        def scan_all() -> list[tuple[ScannedRollout, StoredThread]]:
+            provider = self.config.default_model_provider
+            out = []
+            for path, archived in paths:
+                scanned = scan_file(
+                    self.home, path, default_model_provider=provider, archived=archived
+                )
+                thread = None if scanned is None else scanned.thread
+                if (
+                    scanned is not None
+                    and thread is not None
+                    and thread.thread_id not in self._live
+                ):
+                    out.append((scanned, thread))
+            return out
+
+        found = await asyncio.to_thread(scan_all)
+        existing = await db.run(index.get_threads, [t.thread_id for _, t in found])
+        rows: list[tuple[StoredThread, str, index.FileState | None]] = []
+        for item, derived in found:
+            thread = _with_codex_git(derived, codex_git)
+            prior = existing.get(thread.thread_id)
+            if prior is not None:
+                thread = _overlay(thread, prior)
+            state = index.FileState(str(item.path), thread.thread_id, item.size, item.mtime_ns)
+            rows.append((thread, item.body, state))
+        await db.run(index.upsert_many, rows)
+
     async def _touched_by_codex(
-        self, db: IndexDb, files_before: dict[str, index.FileState], changes: _Changes
+        self, db: IndexDb, changes: refresh.Changes
     ) -> list[tuple[Path, bool]]:
         """Rollouts Codex wrote since the last look, from its `threads.updated_at_ms`.
 
-        An append to an old rollout changes no directory's mtime, so the directory
-        watermarks cannot see it; Codex's own row update can, for one cheap query.
+        An append to an old rollout changes no folder's mtime, so the folder watermarks
+        cannot see it; Codex's own row update can, for one cheap query.
         """
         if not self.codex_db.present:
             return []
@@ -245,27 +258,12 @@ class LocalThreadStore(ThreadStore):
         if rows:
             newest = max(r[2] for r in rows)
             await db.run(index.set_watermark, "codex_updated_at_ms", max(newest, mark or 0))
-        if mark is None:
-            return []  # first look: the directory scan covered everything up to now
+        if mark is None or not rows:
+            return []  # first look: the folder scan covered everything up to now
+        paths = [r[1] for r in rows]
+        states = await db.run(index.file_states_for, paths)
         queued = {str(p) for p, _ in changes.scan}
-        roots = (self.home.sessions, self.home.archived)
-
-        def stale() -> list[tuple[Path, bool]]:
-            out = []
-            for _, raw_path, _ in rows:
-                path = Path(raw_path)
-                if str(path) in queued or not any(path.is_relative_to(r) for r in roots):
-                    continue  # a path from another machine (copied home) is not ours to scan
-                actual = existing_rollout(path)
-                if actual is None:
-                    continue
-                st = actual.stat()
-                before = files_before.get(str(path))
-                if before is None or (before.size, before.mtime_ns) != (st.st_size, st.st_mtime_ns):
-                    out.append((path, self.home.is_archived_path(path)))
-            return out
-
-        return await asyncio.to_thread(stale)
+        return await asyncio.to_thread(refresh.stale_files, self.home, paths, states, queued)
 
     async def _refresh_names(self, db: IndexDb) -> None:
         """Apply renames other processes (Codex) appended to `session_index.jsonl`."""
@@ -279,46 +277,6 @@ class LocalThreadStore(ThreadStore):
         by_id = await asyncio.to_thread(names.read_names, self.home.session_index)
         await db.run(index.apply_names, by_id)
         await db.run(index.set_watermark, "session_index", signature)
-
-    def _changed_files(
-        self, dirs_before: dict[str, int], files_before: dict[str, index.FileState]
-    ) -> _Changes:
-        changes = _Changes()
-        dirs = list(iter_rollout_dirs(self.home))
-        recent = set(dirs[-3:])  # live threads write to the newest day folders
-        seen_dirs = set()
-        for directory in dirs:
-            key = str(directory)
-            seen_dirs.add(key)
-            try:
-                mtime = directory.stat().st_mtime_ns
-            except FileNotFoundError:
-                continue
-            if dirs_before.get(key) == mtime and directory not in recent:
-                continue
-            changes.dirs[key] = mtime
-            archived = directory == self.home.archived
-            present = rollout_files(directory)
-            present_keys = {str(p) for p in present}
-            for path in present:
-                actual = existing_rollout(path)
-                if actual is None:
-                    continue
-                st = actual.stat()
-                before = files_before.get(str(path))
-                if before is None or before.size != st.st_size or before.mtime_ns != st.st_mtime_ns:
-                    changes.scan.append((path, archived))
-            prefix = key + os.sep
-            changes.gone.extend(
-                p
-                for p in files_before
-                if p.startswith(prefix) and os.sep not in p[len(prefix) :] and p not in present_keys
-            )
-        for key in dirs_before:
-            if key not in seen_dirs:
-                prefix = key + os.sep
-                changes.gone.extend(p for p in files_before if p.startswith(prefix))
-        return changes
 
     async def _record_file(self, db: IndexDb, thread_id: str, path: Path) -> None:
         def stat() -> index.FileState | None:
@@ -675,13 +633,6 @@ class LocalThreadStore(ThreadStore):
                     f"cannot delete thread {thread_id}: forked history of thread "
                     f"{fork.thread_id} still references it; delete that fork first"
                 )
-
-
-@dataclass
-class _Changes:
-    scan: list[tuple[Path, bool]] = field(default_factory=list)
-    gone: list[str] = field(default_factory=list)
-    dirs: dict[str, int] = field(default_factory=dict)
 
 
 def _read_if_exists(path: Path) -> list[RolloutLine]:
