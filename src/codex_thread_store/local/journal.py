@@ -8,6 +8,9 @@ our file, in our own folder, so Codex never sees it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +21,25 @@ from ..codec import dec_hook, encode_json
 from ..patch import ThreadMetadataPatch
 from .rollout_files import append_record
 
-__all__ = ["append_patch", "read_patches"]
+__all__ = ["COMPACT_AT_BYTES", "append_delete", "append_patch", "compact", "read_patches"]
 
 _lock = threading.Lock()
+#: Opening a store compacts a journal bigger than this (one merged patch per thread).
+COMPACT_AT_BYTES = 4 * 1024 * 1024
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """This process's lock plus an `flock` shared by every store instance on the home,
+    so a compaction never drops a line another process is appending."""
+    with _lock:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
 
 class _Entry(msgspec.Struct, frozen=True):
@@ -45,8 +64,39 @@ def append_delete(path: Path, thread_id: str) -> None:
 def _append(path: Path, line: bytes) -> None:
     # No fsync: the index is derived, so losing the newest patches on a power cut only
     # falls back to what the rollout itself implies.
-    with _lock:
+    with _locked(path):
         append_record(path, line, fsync=False)
+
+
+def merged_patches(path: Path) -> dict[str, ThreadMetadataPatch]:
+    """Each thread's patches merged in order (a delete forgets what came before)."""
+    merged: dict[str, ThreadMetadataPatch] = {}
+    for thread_id, patch in read_patches(path):
+        if patch is None:
+            merged.pop(thread_id, None)
+        else:
+            prior = merged.get(thread_id)
+            merged[thread_id] = patch if prior is None else prior.merge(patch)
+    return merged
+
+
+def compact(path: Path) -> tuple[int, int]:
+    """Rewrite the journal as one merged patch per thread (temp file, fsync, atomic
+    rename). Returns (bytes before, bytes after)."""
+    with _locked(path):
+        try:
+            before = path.stat().st_size
+        except FileNotFoundError:
+            return 0, 0
+        merged = merged_patches(path)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            for thread_id, patch in merged.items():
+                fh.write(encode_json(_Entry(thread_id, patch)) + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        return before, path.stat().st_size
 
 
 def read_patches(path: Path) -> Iterator[tuple[str, ThreadMetadataPatch | None]]:

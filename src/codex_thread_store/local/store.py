@@ -21,7 +21,6 @@ from pathlib import Path
 import msgspec
 
 from ..errors import Conflict, InvalidRequest, ThreadNotFound
-from ..patch import ThreadMetadataPatch
 from ..policy import persisted_rollout_items
 from ..projection import apply_patch, initial_session_meta, thread_from_create
 from ..protocol.messages import message_texts
@@ -105,6 +104,7 @@ class LocalThreadStore(ThreadStore):
                 )
                 db = IndexDb(conn, executor)
                 self.rebuild_reason = reason
+                await asyncio.to_thread(self._compact_journal_if_big)
                 if reason is not None:
                     await self._rebuild(db)
                 else:
@@ -119,6 +119,12 @@ class LocalThreadStore(ThreadStore):
             db, self._db = self._db, None
             await db.call(self.codex_db.close)
             await asyncio.to_thread(db.close)
+
+    def _compact_journal_if_big(self) -> None:
+        path = self.config.journal_path
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_size > journal.COMPACT_AT_BYTES:
+                journal.compact(path)
 
     async def reindex(self) -> int:
         """Rebuild the index from the rollouts now; returns the number of threads indexed."""
@@ -169,15 +175,7 @@ class LocalThreadStore(ThreadStore):
     async def _replay_overlays(self, db: IndexDb) -> None:
         """Names from `session_index.jsonl`, then journaled patches, over derived rows."""
         names_by_id = await asyncio.to_thread(names.read_names, self.home.session_index)
-        patches: dict[str, ThreadMetadataPatch | None] = {}
-        for thread_id, patch in await asyncio.to_thread(
-            lambda: list(journal.read_patches(self.config.journal_path))
-        ):
-            if patch is None:
-                patches[thread_id] = None
-            else:
-                prior = patches.get(thread_id)
-                patches[thread_id] = patch if prior is None else prior.merge(patch)
+        patches = await asyncio.to_thread(journal.merged_patches, self.config.journal_path)
         for thread_id in set(names_by_id) | set(patches):
             thread = await db.run(index.get_thread, thread_id)
             if thread is None:
