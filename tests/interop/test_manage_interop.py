@@ -21,8 +21,10 @@ from codex_thread_store import (
     CreateThreadParams,
     DeleteThreadParams,
     ListThreadsParams,
+    ListTurnsParams,
     ReadThreadParams,
     ResumeThreadParams,
+    StoredTurnItemsView,
     ThreadManager,
     ThreadMetadataPatch,
     ThreadNotFound,
@@ -30,6 +32,7 @@ from codex_thread_store import (
     UpdateThreadMetadataParams,
 )
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig
+from codex_thread_store.protocol import agent_message_text
 
 from .codex_cli import AppServer, AppServerError, CodexCli, find_codex
 from .mock_responses import MockResponsesServer
@@ -97,12 +100,14 @@ def test_cli_lists_and_reads_our_thread_in_a_home_it_already_used(used_home: Use
     )
     assert resumed.agent_messages == ["then this"]
 
-    async def read_back() -> str:
+    async def read_back() -> list[str]:
         async with used_home.store() as store:
-            thread = await store.read_thread(ReadThreadParams(thread_id=used_home.ours))
-            return thread.thread_id
+            page = await store.list_turns(
+                ListTurnsParams(thread_id=used_home.ours, items_view=StoredTurnItemsView.FULL)
+            )
+            return [t for turn in page.turns for t in map(agent_message_text, turn.items) if t]
 
-    assert asyncio.run(read_back()) == used_home.ours
+    assert asyncio.run(read_back()) == [agent for _, _, agent in TURNS] + ["then this"]
 
 
 def test_our_rename_archive_unarchive_delete_are_seen_by_the_cli(used_home: UsedHome) -> None:
