@@ -1,0 +1,118 @@
+"""`codex-threads search`: full-text search with highlighted snippets."""
+
+from __future__ import annotations
+
+import click
+
+from ...store import ThreadStore
+from ...types import SearchThreadsParams, StoredThreadSearchResult, ThreadSearchPage
+from ..console import emit_json, emit_jsonl, out_console, stderr_is_terminal, stdout_is_terminal
+from ..context import CliContext, pass_cli
+from ..exit_codes import CliError, ExitCode
+
+__all__ = ["search_command"]
+
+
+@click.command("search")
+@click.argument("text")
+@click.option("--archived", is_flag=True, help="Search archived threads instead of active ones.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Results per page."
+)
+@click.option(
+    "--cursor", metavar="CURSOR", help="Continue from the cursor a previous page printed."
+)
+@click.option("--all", "all_pages", is_flag=True, help="Every page, not just the first.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the page as JSON (ThreadSearchPage: items [{thread, snippet}], next_cursor).",
+)
+@click.option(
+    "--jsonl", "as_jsonl", is_flag=True, help="Print one {thread, snippet} JSON per line."
+)
+@pass_cli
+def search_command(
+    cli: CliContext,
+    text: str,
+    archived: bool,
+    limit: int,
+    cursor: str | None,
+    all_pages: bool,
+    as_json: bool,
+    as_jsonl: bool,
+) -> None:
+    """Full-text search over names, previews and messages.
+
+    Finds threads whose name, preview or messages hold every word of TEXT. Words match
+    case-insensitively anywhere (so `pars` finds "parser"); results are the most
+    recently updated first, each with a snippet around the match. Piped output is tab-
+    separated: id, name or preview, snippet.
+
+    \b
+    Examples:
+      codex-threads search "flaky test"
+      codex-threads search migration --archived --json
+    """
+    if as_json and as_jsonl:
+        raise CliError("pass either --json or --jsonl, not both", ExitCode.USAGE)
+
+    async def body(store: ThreadStore) -> tuple[ThreadSearchPage, dict[str, str]]:
+        results: list[StoredThreadSearchResult] = []
+        page_cursor = cursor
+        while True:
+            page = await store.search_threads(
+                SearchThreadsParams(
+                    search_term=text, page_size=limit, cursor=page_cursor, archived=archived
+                )
+            )
+            results.extend(page.items)
+            page_cursor = page.next_cursor
+            if not all_pages or page_cursor is None:
+                break
+        shorts: dict[str, str] = {}
+        if stdout_is_terminal() and not (as_json or as_jsonl):
+            from ..resolve import all_thread_ids, short_ids
+
+            ids = [r.thread.thread_id for r in results]
+            shorts = short_ids(ids, await all_thread_ids(store))
+        return ThreadSearchPage(items=results, next_cursor=page_cursor), shorts
+
+    page, shorts = cli.run(body)
+    if as_json:
+        emit_json(page)
+        return
+    if as_jsonl:
+        emit_jsonl(page.items)
+        return
+    _print_results(page.items, text, shorts)
+    if page.next_cursor is not None and stderr_is_terminal():
+        click.echo(f"more: --cursor {page.next_cursor}  (or --all)", err=True)
+
+
+def _print_results(
+    results: list[StoredThreadSearchResult], text: str, shorts: dict[str, str]
+) -> None:
+    from ..resolve import thread_label
+
+    if not stdout_is_terminal():
+        for r in results:
+            click.echo(f"{r.thread.thread_id}\t{thread_label(r.thread, 200)}\t{r.snippet}")
+        return
+    if not results:
+        click.echo(f"no thread matches {text!r}", err=True)
+        return
+    from rich.text import Text
+
+    words = [w for w in text.split() if w]
+    console = out_console()
+    for r in results:
+        head = Text()
+        head.append(shorts.get(r.thread.thread_id, r.thread.thread_id), style="cyan")
+        head.append("  ")
+        head.append(thread_label(r.thread, 80), style="bold" if r.thread.name else "")
+        snippet = Text("    " + r.snippet)
+        snippet.highlight_words(words, style="bold black on yellow", case_sensitive=False)
+        console.print(head)
+        console.print(snippet)

@@ -1,0 +1,352 @@
+"""Checking a Codex home for damage, and repairing what is safe to repair.
+
+`examine` only reads: every rollout file, our index (read-only connection) and Codex's
+`state_5.sqlite` when there is one. `repair` then fixes what can be fixed without
+losing anything or racing a writer:
+
+- `torn_tail` (an unterminated last line, a crash mid-write): the fragment is saved to
+  `codex-thread-store/doctor/` and cut off, under the thread's writer lock;
+- `orphan_row` (an index row whose rollout file is gone): the row is removed, unless a
+  writer holds the thread;
+- `unindexed_file`, `stale_row`, `index`: the index is rebuilt from the rollouts.
+
+Left alone, and reported: `malformed_lines` (Codex skips them too), `no_session_meta`,
+`duplicate_thread` (one id in two files), and differences with Codex's own database
+(`codex_db_*`), which is Codex's to write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sqlite3
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+
+from ..errors import Conflict
+from ..protocol.rollout import RolloutLine
+from . import index
+from .config import LocalThreadStoreConfig
+from .index_reader import IndexReader
+from .layout import CodexHome, parse_rollout_name
+from .rollout_files import existing_rollout, parse_rollout, read_rollout_bytes, repair_torn_tail
+from .scan import iter_rollout_dirs, rollout_files
+from .writer_lock import WriterLock, writer_is_live
+
+__all__ = ["FIXABLE", "INDEX_KINDS", "Finding", "HomeCheck", "examine", "repair"]
+
+Progress = Callable[[int, int], None]
+
+CODEX_STATE_DB = "state_5.sqlite"
+INDEX_KINDS = frozenset({"index", "unindexed_file", "stale_row", "orphan_row"})
+"""The findings a rebuild of our index is about (what `reindex --check` reports)."""
+FIXABLE = frozenset({"torn_tail", *INDEX_KINDS})
+
+
+class Finding(msgspec.Struct, kw_only=True):
+    kind: str
+    detail: str
+    thread_id: str | None = None
+    path: str | None = None
+    repaired: str | None = None
+
+    @property
+    def fixable(self) -> bool:
+        return self.kind in FIXABLE
+
+
+class HomeCheck(msgspec.Struct, kw_only=True):
+    home: str
+    rollout_files: int = 0
+    index_rows: int = 0
+    codex_db_rows: int | None = None
+    findings: list[Finding] = msgspec.field(default_factory=list)
+
+    @property
+    def remaining(self) -> list[Finding]:
+        return [f for f in self.findings if f.repaired is None]
+
+
+def _quiet(done: int, total: int) -> None:
+    pass
+
+
+def _first_meta_id(lines: list[RolloutLine]) -> str | None:
+    if lines and lines[0].item.type == "session_meta":
+        meta = lines[0].item.as_session_meta()
+        if meta is not None:
+            return meta.id
+    return None
+
+
+def examine(home: Path, *, progress: Progress | None = None) -> HomeCheck:
+    """Read the whole home and report what is wrong with it (writes nothing)."""
+    progress = progress or _quiet
+    codex_home = CodexHome(home)
+    check = HomeCheck(home=str(home))
+    files = [
+        (path, directory == codex_home.archived)
+        for directory in iter_rollout_dirs(codex_home)
+        for path in rollout_files(directory)
+    ]
+    check.rollout_files = len(files)
+    paths_by_id: dict[str, list[Path]] = defaultdict(list)
+    archived_ids: set[str] = set()
+    for done, (path, archived) in enumerate(files, start=1):
+        _examine_file(check, path, archived, paths_by_id, archived_ids)
+        progress(done, len(files))
+    for tid, paths in paths_by_id.items():
+        if len(paths) > 1:
+            where = ", ".join(str(p) for p in paths)
+            check.findings.append(
+                Finding(
+                    kind="duplicate_thread", thread_id=tid, detail=f"in {len(paths)} files: {where}"
+                )
+            )
+    _examine_index(check, home, paths_by_id)
+    _examine_codex_db(check, home, paths_by_id, archived_ids)
+    return check
+
+
+def _examine_file(
+    check: HomeCheck,
+    path: Path,
+    archived: bool,
+    paths_by_id: dict[str, list[Path]],
+    archived_ids: set[str],
+) -> None:
+    try:
+        parsed = parse_rollout(read_rollout_bytes(path))
+    except FileNotFoundError:
+        return  # removed while we looked
+    named = parse_rollout_name(path.name)
+    tid = _first_meta_id(parsed.lines)
+    if tid is None:
+        check.findings.append(
+            Finding(
+                kind="no_session_meta",
+                path=str(path),
+                thread_id=named.thread_id if named else None,
+                detail="the first line is not a readable session_meta; no one can list this file",
+            )
+        )
+    else:
+        paths_by_id[tid].append(path)
+        if archived:
+            archived_ids.add(tid)
+    if parsed.torn_tail:
+        check.findings.append(
+            Finding(
+                kind="torn_tail",
+                path=str(path),
+                thread_id=tid,
+                detail="the last line is unterminated (a write cut short)",
+            )
+        )
+    if parsed.malformed:
+        check.findings.append(
+            Finding(
+                kind="malformed_lines",
+                path=str(path),
+                thread_id=tid,
+                detail=f"{parsed.malformed} line(s) are not rollout lines; readers skip them",
+            )
+        )
+
+
+def _examine_index(check: HomeCheck, home: Path, paths_by_id: dict[str, list[Path]]) -> None:
+    config = LocalThreadStoreConfig(codex_home=home)
+    try:
+        reader = IndexReader(config.index_path)
+    except FileNotFoundError:
+        check.findings.append(Finding(kind="index", detail="there is no index yet"))
+        return
+    with reader:
+        problem = reader.problem()
+        version = reader.schema_version() if problem is None else None
+        if problem is not None or version != index.SCHEMA_VERSION:
+            detail = (
+                problem or f"schema version {version}, this library uses {index.SCHEMA_VERSION}"
+            )
+            check.findings.append(Finding(kind="index", detail=f"the index is {detail}"))
+            return
+        rows = reader.rows()
+        states = reader.file_states()
+    check.index_rows = len(rows)
+    for tid, paths in sorted(paths_by_id.items()):
+        row = rows.get(tid)
+        if row is None or row.rollout_path not in {str(p) for p in paths}:
+            check.findings.append(
+                Finding(
+                    kind="unindexed_file",
+                    thread_id=tid,
+                    path=str(paths[0]),
+                    detail="the index has no row for this rollout",
+                )
+            )
+            continue
+        state = states.get(row.rollout_path or "")
+        actual = existing_rollout(Path(row.rollout_path or ""))
+        if actual is not None:
+            st = actual.stat()
+            if state is None or (state[1], state[2]) != (st.st_size, st.st_mtime_ns):
+                check.findings.append(
+                    Finding(
+                        kind="stale_row",
+                        thread_id=tid,
+                        path=row.rollout_path,
+                        detail="the file changed since it was indexed",
+                    )
+                )
+    for tid, row in sorted(rows.items()):
+        if tid in paths_by_id:
+            continue
+        if row.rollout_path and existing_rollout(Path(row.rollout_path)) is not None:
+            continue  # a file without a readable session_meta, reported above
+        if row.live_only and writer_is_live(home, tid):
+            continue  # a thread being written right now, not yet on disk
+        check.findings.append(
+            Finding(
+                kind="orphan_row",
+                thread_id=tid,
+                path=row.rollout_path,
+                detail="the index lists a thread whose rollout file is gone",
+            )
+        )
+
+
+def _examine_codex_db(
+    check: HomeCheck, home: Path, paths_by_id: dict[str, list[Path]], archived_ids: set[str]
+) -> None:
+    db_path = home / CODEX_STATE_DB
+    if not db_path.is_file():
+        return
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            conn.execute("PRAGMA busy_timeout=5000")
+            rows = conn.execute("SELECT id, rollout_path, archived FROM threads").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        check.findings.append(
+            Finding(
+                kind="codex_db_unreadable",
+                path=str(db_path),
+                detail=f"Codex's database could not be read ({exc})",
+            )
+        )
+        return
+    check.codex_db_rows = len(rows)
+    seen: set[str] = set()
+    for tid, rollout_path, archived in rows:
+        seen.add(tid)
+        if tid not in paths_by_id:
+            if not rollout_path or existing_rollout(Path(rollout_path)) is None:
+                check.findings.append(
+                    Finding(
+                        kind="codex_db_orphan_row",
+                        thread_id=tid,
+                        path=rollout_path,
+                        detail="Codex's database lists a thread whose rollout file is gone",
+                    )
+                )
+            continue
+        if bool(archived) != (tid in archived_ids):
+            state = "archived" if archived else "active"
+            check.findings.append(
+                Finding(
+                    kind="codex_db_archived_mismatch",
+                    thread_id=tid,
+                    detail=f"Codex's database says {state}, the file says otherwise",
+                )
+            )
+    for tid in sorted(set(paths_by_id) - seen):
+        check.findings.append(
+            Finding(
+                kind="codex_db_missing_row",
+                thread_id=tid,
+                path=str(paths_by_id[tid][0]),
+                detail="Codex's database has no row for this thread, so Codex does not list it",
+            )
+        )
+
+
+async def repair(home: Path, check: HomeCheck, *, progress: Progress | None = None) -> HomeCheck:
+    """Fix the fixable findings of `check` in place (each says what was done) and return it.
+
+    Torn tails are cut first, then orphan rows removed, then the index rebuilt if any
+    index finding remains, so the rebuild reads the repaired files.
+    """
+    for finding in check.findings:
+        if finding.kind == "torn_tail" and finding.path:
+            finding.repaired = await asyncio.to_thread(_cut_torn_tail, home, finding)
+    orphans = [f for f in check.findings if f.kind == "orphan_row" and f.thread_id]
+    if orphans:
+        await asyncio.to_thread(_remove_rows, home, orphans)
+    if any(f.kind in INDEX_KINDS and f.repaired is None for f in check.findings):
+        from .store import LocalThreadStore
+
+        store = LocalThreadStore(LocalThreadStoreConfig(codex_home=home, progress=progress))
+        async with store:
+            count = await store.reindex()
+        for finding in check.findings:
+            if finding.kind in INDEX_KINDS and finding.repaired is None:
+                finding.repaired = f"index rebuilt from {count} rollout file(s)"
+    return check
+
+
+def _cut_torn_tail(home: Path, finding: Finding) -> str | None:
+    assert finding.path is not None
+    path = Path(finding.path)
+    if path.suffix == ".zst" or not path.exists():
+        return None  # compressed files are rewritten by Codex, never appended to
+    lock = WriterLock(home, finding.thread_id) if finding.thread_id else None
+    try:
+        if lock is not None:
+            lock.acquire()
+    except Conflict:
+        finding.detail += "; not cut: a live writer holds the thread"
+        return None
+    try:
+        fd = os.open(path, os.O_RDWR)
+        try:
+            size = os.fstat(fd).st_size
+            data = os.pread(fd, size, 0)
+            cut = data.rfind(b"\n") + 1
+            if cut == size:
+                return "already complete"
+            aside = LocalThreadStoreConfig(codex_home=home).state_dir / "doctor"
+            aside.mkdir(parents=True, exist_ok=True)
+            saved = aside / f"{path.name}.torn-{int(time.time())}"
+            saved.write_bytes(data[cut:])
+            repair_torn_tail(fd)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    finally:
+        if lock is not None:
+            lock.release()
+    return f"cut {size - cut} byte(s); saved them to {saved}"
+
+
+def _remove_rows(home: Path, findings: list[Finding]) -> None:
+    config = LocalThreadStoreConfig(codex_home=home)
+    conn = sqlite3.connect(config.index_path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout=10000")
+        for finding in findings:
+            assert finding.thread_id is not None
+            if writer_is_live(home, finding.thread_id):
+                finding.detail += "; kept: a live writer holds the thread"
+                continue
+            index.delete_thread(conn, finding.thread_id)
+            finding.repaired = "removed the row"
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()

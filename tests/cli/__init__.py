@@ -1,0 +1,1 @@
+"""Tests of the `codex-threads` command line, through its real entry points."""
