@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import NewType
 
-import uuid6
-
 from .errors import InvalidRequest
 
 __all__ = ["SessionId", "ThreadId", "new_thread_id", "parse_thread_id"]
@@ -20,6 +18,8 @@ SessionId = NewType("SessionId", str)
 
 def new_thread_id() -> ThreadId:
     """Return a fresh UUIDv7 thread id, so ids sort by creation time like Codex's."""
+    import uuid6  # imported on first use: it costs ~20 ms (importlib.metadata) at start-up
+
     return ThreadId(str(uuid6.uuid7()))
 
 

@@ -127,9 +127,11 @@ async def _import_local(store: ThreadStore, rollout: ImportedRollout) -> StoredT
     day = store.home.sessions / f"{stamp:%Y}" / f"{stamp:%m}" / f"{stamp:%d}"
     target = day / rollout_file_name(rollout.thread_id, stamp)
     await asyncio.to_thread(_write_new_file, target, rollout.data)
-    return await store.read_thread(
+    thread = await store.read_thread(
         ReadThreadParams(thread_id=rollout.thread_id, include_archived=True)
     )
+    await store.sync_codex_row(rollout.thread_id)  # so Codex lists it without a backfill
+    return thread
 
 
 def _write_new_file(target: Path, data: bytes) -> None:

@@ -30,6 +30,7 @@ from codex_thread_store import (
     ThreadPersistenceMetadata,
     UpdateThreadMetadataParams,
 )
+from codex_thread_store.importer import import_rollout, parse_import
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig, codex_db
 
 CORPUS_HOME = Path(__file__).resolve().parents[2].parent / "shared" / "codex-corpus"
@@ -66,6 +67,10 @@ def codex_row(home: Path, thread_id: str) -> dict[str, Any] | None:
 
 def is_file(path: str) -> bool:
     return Path(path).is_file()
+
+
+def list_rollouts(home: Path) -> list[Path]:
+    return sorted(home.rglob("rollout-*.jsonl"))
 
 
 def codex_files(home: Path) -> list[Path]:
@@ -296,3 +301,18 @@ async def test_codex_appending_to_an_old_rollout_is_noticed_through_its_row(
             )
         hits = await store.search_threads(SearchThreadsParams(search_term="late words"))
     assert [h.thread.thread_id for h in hits.items] == [PLAIN]
+
+
+async def test_imported_rollout_gets_a_codex_row(tmp_path: Path) -> None:
+    source = tmp_path / "elsewhere"
+    async with store_at(source) as store:
+        await new_thread(store, tid(9), "Imported words")
+        await patch(store, tid(9), preview="Imported words")
+        await store.shutdown_thread(tid(9))
+    [rollout] = list_rollouts(source)
+    home = corpus_home(tmp_path)
+    async with store_at(home) as store:
+        await import_rollout(store, parse_import(rollout.read_bytes(), rollout.name))
+    row = codex_row(home, tid(9))
+    assert row is not None and row["preview"] == "Imported words"
+    assert is_file(row["rollout_path"])

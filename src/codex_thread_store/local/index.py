@@ -134,7 +134,15 @@ def open_index(path: Path) -> tuple[sqlite3.Connection, str | None]:
     conn.execute("PRAGMA busy_timeout=10000")
     conn.executescript(_SCHEMA)
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    checked = conn.execute("SELECT value FROM watermarks WHERE key = 'quick_check_at'").fetchone()
+    if reason is not None or checked is None or time.time() - checked[0] > QUICK_CHECK_EVERY_S:
+        set_watermark(conn, "quick_check_at", int(time.time()))  # just checked, or new
     return conn, reason
+
+
+#: `PRAGMA quick_check` reads the whole file (seconds at 100k threads), so opening a store
+#: runs it at most this often; every open still reads the header, schema and a row.
+QUICK_CHECK_EVERY_S = 24 * 3600
 
 
 def _check(path: Path) -> tuple[str, str] | None:
@@ -143,15 +151,23 @@ def _check(path: Path) -> tuple[str, str] | None:
         try:
             conn.execute("PRAGMA busy_timeout=10000")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            ok = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if version != SCHEMA_VERSION:
+                return "old", (
+                    f"the index had schema version {version}, this library uses {SCHEMA_VERSION}"
+                )
+            conn.execute("SELECT thread_id FROM threads LIMIT 1").fetchall()
+            row = conn.execute(
+                "SELECT value FROM watermarks WHERE key = 'quick_check_at'"
+            ).fetchone()
+            ok = "ok"
+            if row is None or time.time() - row[0] > QUICK_CHECK_EVERY_S:
+                ok = conn.execute("PRAGMA quick_check").fetchone()[0]
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
         return "corrupt", f"the index was unreadable ({exc})"
     if ok != "ok":
         return "corrupt", f"the index failed its integrity check ({ok})"
-    if version != SCHEMA_VERSION:
-        return "old", f"the index had schema version {version}, this library uses {SCHEMA_VERSION}"
     return None
 
 

@@ -131,6 +131,20 @@ class LocalThreadStore(ThreadStore):
         db = await self._index()
         return await self._rebuild(db)
 
+    async def sync_codex_row(self, thread_id: str) -> bool:
+        """Write the thread's whole row into Codex's `state_5.sqlite` (insert, or update
+        every column we own), e.g. after a rollout was copied in from elsewhere. Returns
+        False when the home has no Codex database."""
+        if not self.codex_db.present:
+            return False
+        thread = await self._get(thread_id, include_archived=True)
+        db = await self._index()
+        explicit = await asyncio.to_thread(names.read_names, self.home.session_index)
+        await db.call(
+            self.codex_db.sync, thread, changed=None, explicit_name=explicit.get(thread_id)
+        )
+        return True
+
     def rollout_path_of(self, thread_id: str) -> str | None:
         live = self._live.get(thread_id)
         return None if live is None else str(live.recorder.path)
