@@ -156,9 +156,15 @@ def test_doctor_compares_with_codex_database(cli: Cli, demo: DemoHome) -> None:
     by_kind = {f["kind"]: f for f in report["findings"]}
     assert by_kind["codex_db_missing_row"]["thread_id"] == demo.triage
     assert by_kind["codex_db_archived_mismatch"]["thread_id"] == demo.archived
-    repaired = cli("doctor", "--repair")
-    assert repaired.exit_code == ExitCode.PROBLEMS  # Codex's database is never written
-    assert "3 problem(s) remain" in repaired.stdout
+    assert cli.ok("doctor", "--repair").stdout.endswith("repaired all 3 problem(s)\n")
+    assert cli.ok("doctor").stdout.endswith("no problems found\n")
+    db = sqlite3.connect(demo.home / "state_5.sqlite")
+    try:
+        flags = dict(db.execute("SELECT id, archived FROM threads").fetchall())
+    finally:
+        db.close()
+    assert flags[demo.archived] == 1 and demo.triage in flags
+    assert "01a1fbf9-0000-7000-8000-000000000000" not in flags
 
 
 def test_doctor_reports_duplicates_and_files_without_session_meta(cli: Cli, demo: DemoHome) -> None:

@@ -10,9 +10,13 @@ losing anything or racing a writer:
   writer holds the thread;
 - `unindexed_file`, `stale_row`, `index`: the index is rebuilt from the rollouts.
 
+- `codex_db_missing_row`, `codex_db_archived_mismatch`: the thread's row in Codex's
+  `state_5.sqlite` is written from the rollout (as the store does for its own writes);
+- `codex_db_orphan_row` (a Codex row whose rollout is gone everywhere): the row is
+  removed, as Codex's own read-repair would, unless a writer holds the thread.
+
 Left alone, and reported: `malformed_lines` (Codex skips them too), `no_session_meta`,
-`duplicate_thread` (one id in two files), and differences with Codex's own database
-(`codex_db_*`), which is Codex's to write.
+`duplicate_thread` (one id in two files), `codex_db_unreadable`.
 """
 
 from __future__ import annotations
@@ -45,7 +49,10 @@ Progress = Callable[[int, int], None]
 CODEX_STATE_DB = "state_5.sqlite"
 INDEX_KINDS = frozenset({"index", "unindexed_file", "stale_row", "orphan_row"})
 """The findings a rebuild of our index is about (what `reindex --check` reports)."""
-FIXABLE = frozenset({"torn_tail", *INDEX_KINDS})
+CODEX_ROW_KINDS = frozenset(
+    {"codex_db_missing_row", "codex_db_archived_mismatch", "codex_db_orphan_row"}
+)
+FIXABLE = frozenset({"torn_tail", *INDEX_KINDS, *CODEX_ROW_KINDS})
 
 
 class Finding(msgspec.Struct, kw_only=True):
@@ -298,7 +305,27 @@ async def repair(home: Path, check: HomeCheck, *, progress: Progress | None = No
         for finding in check.findings:
             if finding.kind in INDEX_KINDS and finding.repaired is None:
                 finding.repaired = f"index rebuilt from {count} rollout file(s)"
+    codex = [f for f in check.findings if f.kind in CODEX_ROW_KINDS and f.thread_id]
+    if codex:
+        await _repair_codex_rows(home, codex)
     return check
+
+
+
+async def _repair_codex_rows(home: Path, findings: list[Finding]) -> None:
+    from .store import LocalThreadStore
+
+    async with LocalThreadStore(LocalThreadStoreConfig(codex_home=home)) as store:
+        for finding in findings:
+            assert finding.thread_id is not None
+            if finding.kind == "codex_db_orphan_row":
+                if await asyncio.to_thread(writer_is_live, home, finding.thread_id):
+                    finding.detail += "; kept: a live writer holds the thread"
+                    continue
+                await asyncio.to_thread(store.codex_db.delete, finding.thread_id)
+                finding.repaired = "removed Codex's row"
+            elif await store.sync_codex_row(finding.thread_id):
+                finding.repaired = "wrote Codex's row from the rollout"
 
 
 def _cut_torn_tail(home: Path, finding: Finding) -> str | None:

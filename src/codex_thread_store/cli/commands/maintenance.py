@@ -84,9 +84,9 @@ def doctor_command(ctx: click.Context, cli: CliContext, repair: bool, as_json: b
     without files, and disagreement with Codex's own database (state_5.sqlite).
 
     Read-only unless --repair, which cuts torn last lines (saving the bytes under
-    codex-thread-store/doctor/), drops index rows whose file is gone and rebuilds the
-    index; malformed lines and Codex's database are reported, never changed. Exits 5
-    when problems remain.
+    codex-thread-store/doctor/), drops index rows whose file is gone, rebuilds the
+    index, and writes or removes Codex's rows to match the rollouts; malformed lines
+    are reported, never changed. Exits 5 when problems remain.
 
     \b
     Examples:
