@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +24,6 @@ from ..policy import persisted_rollout_items
 from ..projection import apply_patch, initial_session_meta, thread_from_create
 from ..protocol.messages import message_texts
 from ..protocol.rollout import RolloutLine, decode_line, history_mode_of
-from ..protocol.session_meta import GitInfo
 from ..search_text import make_snippet, search_words
 from ..store import ThreadStore
 from ..timeutil import utc_now
@@ -52,15 +50,15 @@ from ..types import (
     TurnPage,
     UpdateThreadMetadataParams,
 )
-from . import index, journal, names, refresh
+from . import index, journal, names
 from .codex_db import PATCH_COLUMNS, CodexStateDb
 from .config import LocalThreadStoreConfig
 from .db import IndexDb
 from .layout import CodexHome
 from .lineage import history_base_of, inherited_prefix
+from .maintenance import IndexMaintenance
 from .recorder import RolloutRecorder
 from .rollout_files import compressed_sibling, existing_rollout, read_rollout
-from .scan import ScannedRollout, iter_rollout_dirs, rollout_files, scan_file
 from .writer_lock import WriterLock, writer_is_live
 
 __all__ = ["LocalThreadStore"]
@@ -86,10 +84,12 @@ class LocalThreadStore(ThreadStore):
         self._db: IndexDb | None = None
         self._open_lock = asyncio.Lock()
         self._live: dict[str, _Live] = {}
-        self._last_refresh = 0.0
         self.rebuild_reason: str | None = None
         #: Codex's own `state_5.sqlite`, kept in step when the home has one.
         self.codex_db = CodexStateDb(self.home.root)
+        self._maintenance = IndexMaintenance(
+            self.home, self.config, self.codex_db, live_ids=lambda: frozenset(self._live)
+        )
 
     # -- lifecycle of the store -----------------------------------------------------
     async def _index(self) -> IndexDb:
@@ -104,11 +104,11 @@ class LocalThreadStore(ThreadStore):
                 )
                 db = IndexDb(conn, executor)
                 self.rebuild_reason = reason
-                await asyncio.to_thread(self._compact_journal_if_big)
+                await asyncio.to_thread(self._maintenance.compact_journal_if_big)
                 if reason is not None:
-                    await self._rebuild(db)
+                    await self._maintenance.rebuild(db)
                 else:
-                    await self._refresh(db, force=True)
+                    await self._maintenance.refresh(db, force=True)
                 self._db = db
         return self._db
 
@@ -120,16 +120,10 @@ class LocalThreadStore(ThreadStore):
             await db.call(self.codex_db.close)
             await asyncio.to_thread(db.close)
 
-    def _compact_journal_if_big(self) -> None:
-        path = self.config.journal_path
-        with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_size > journal.COMPACT_AT_BYTES:
-                journal.compact(path)
-
     async def reindex(self) -> int:
         """Rebuild the index from the rollouts now; returns the number of threads indexed."""
         db = await self._index()
-        return await self._rebuild(db)
+        return await self._maintenance.rebuild(db)
 
     async def sync_codex_row(self, thread_id: str) -> bool:
         """Write the thread's whole row into Codex's `state_5.sqlite` (insert, or update
@@ -149,147 +143,6 @@ class LocalThreadStore(ThreadStore):
         live = self._live.get(thread_id)
         return None if live is None else str(live.recorder.path)
 
-    # -- index maintenance ----------------------------------------------------------
-    async def _rebuild(self, db: IndexDb) -> int:
-        paths = await asyncio.to_thread(self._all_rollouts)
-        progress = self.config.progress
-        total = len(paths)
-        codex_git = await db.call(self.codex_db.git_by_thread)
-        batch: list[tuple[StoredThread, str, index.FileState | None]] = []
-        for done, (path, archived) in enumerate(paths, start=1):
-            scanned = await asyncio.to_thread(
-                scan_file,
-                self.home,
-                path,
-                default_model_provider=self.config.default_model_provider,
-                archived=archived,
-            )
-            if scanned is not None and scanned.thread is not None:
-                thread = _with_codex_git(scanned.thread, codex_git)
-                state = index.FileState(str(path), thread.thread_id, scanned.size, scanned.mtime_ns)
-                batch.append((thread, scanned.body, state))
-            if len(batch) >= 500:
-                await db.run(index.upsert_many, batch)
-                batch = []
-            if progress is not None:
-                progress(done, total)
-        if batch:
-            await db.run(index.upsert_many, batch)
-        await self._replay_overlays(db)
-        await self._refresh(db, force=True)
-        return total
-
-    def _all_rollouts(self) -> list[tuple[Path, bool]]:
-        out: list[tuple[Path, bool]] = []
-        for directory in iter_rollout_dirs(self.home):
-            archived = directory == self.home.archived
-            out.extend((p, archived) for p in rollout_files(directory))
-        return out
-
-    async def _replay_overlays(self, db: IndexDb) -> None:
-        """Names from `session_index.jsonl`, then journaled patches, over derived rows."""
-        names_by_id = await asyncio.to_thread(names.read_names, self.home.session_index)
-        patches = await asyncio.to_thread(journal.merged_patches, self.config.journal_path)
-        for thread_id in set(names_by_id) | set(patches):
-            thread = await db.run(index.get_thread, thread_id)
-            if thread is None:
-                continue
-            if thread_id in names_by_id:
-                thread = msgspec.structs.replace(thread, name=names_by_id[thread_id])
-            patch = patches.get(thread_id)
-            if patch is not None:
-                thread = apply_patch(thread, patch)
-            await db.run(index.upsert_thread, thread)
-
-    async def _refresh(self, db: IndexDb, *, force: bool = False) -> None:
-        """Pick up rollouts written, moved or removed by other processes (see `refresh.py`);
-        a handful of index round trips whatever the number of changed files."""
-        now = time.monotonic()
-        if not force and now - self._last_refresh < self.config.refresh_interval_s:
-            return
-        self._last_refresh = now
-        dirs_before = await db.run(index.dir_states)
-        plan = await asyncio.to_thread(refresh.plan_folders, self.home, dirs_before)
-        folders = [str(f) for f in plan.check] + plan.vanished
-        files_before = await db.run(index.file_states_under, folders)
-        changes = await asyncio.to_thread(refresh.changed_files, self.home, plan, files_before)
-        changes.scan.extend(await self._touched_by_codex(db, changes))
-        if changes.scan:
-            await self._index_files(db, changes.scan)
-        gone = [files_before[p] for p in changes.gone if p in files_before]
-        if gone or changes.dirs:
-            keep = frozenset(self._live)
-            await db.run(index.forget_files, gone, changes.dirs, keep_threads=keep)
-        await self._refresh_names(db)
-
-    async def _index_files(self, db: IndexDb, paths: list[tuple[Path, bool]]) -> None:
-        """(Re)summarize changed rollouts and write them in one transaction, keeping what
-        the index knew beyond the file (names, explicit patches)."""
-        codex_git = await db.call(self.codex_db.git_by_thread)
-
-        def scan_all() -> list[tuple[ScannedRollout, StoredThread]]:
-            provider = self.config.default_model_provider
-            out = []
-            for path, archived in paths:
-                scanned = scan_file(
-                    self.home, path, default_model_provider=provider, archived=archived
-                )
-                thread = None if scanned is None else scanned.thread
-                if (
-                    scanned is not None
-                    and thread is not None
-                    and thread.thread_id not in self._live
-                ):
-                    out.append((scanned, thread))
-            return out
-
-        found = await asyncio.to_thread(scan_all)
-        existing = await db.run(index.get_threads, [t.thread_id for _, t in found])
-        rows: list[tuple[StoredThread, str, index.FileState | None]] = []
-        for item, derived in found:
-            thread = _with_codex_git(derived, codex_git)
-            prior = existing.get(thread.thread_id)
-            if prior is not None:
-                thread = _overlay(thread, prior)
-            state = index.FileState(str(item.path), thread.thread_id, item.size, item.mtime_ns)
-            rows.append((thread, item.body, state))
-        await db.run(index.upsert_many, rows)
-
-    async def _touched_by_codex(
-        self, db: IndexDb, changes: refresh.Changes
-    ) -> list[tuple[Path, bool]]:
-        """Rollouts Codex wrote since the last look, from its `threads.updated_at_ms`.
-
-        An append to an old rollout changes no folder's mtime, so the folder watermarks
-        cannot see it; Codex's own row update can, for one cheap query.
-        """
-        if not self.codex_db.present:
-            return []
-        mark = await db.run(index.get_watermark, "codex_updated_at_ms")
-        rows = await db.call(self.codex_db.changed_since, mark or 0)
-        if rows:
-            newest = max(r[2] for r in rows)
-            await db.run(index.set_watermark, "codex_updated_at_ms", max(newest, mark or 0))
-        if mark is None or not rows:
-            return []  # first look: the folder scan covered everything up to now
-        paths = [r[1] for r in rows]
-        states = await db.run(index.file_states_for, paths)
-        queued = {str(p) for p, _ in changes.scan}
-        return await asyncio.to_thread(refresh.stale_files, self.home, paths, states, queued)
-
-    async def _refresh_names(self, db: IndexDb) -> None:
-        """Apply renames other processes (Codex) appended to `session_index.jsonl`."""
-        try:
-            st = await asyncio.to_thread(self.home.session_index.stat)
-        except FileNotFoundError:
-            return
-        signature = st.st_size * 1_000_003 + st.st_mtime_ns
-        if await db.run(index.get_watermark, "session_index") == signature:
-            return
-        by_id = await asyncio.to_thread(names.read_names, self.home.session_index)
-        await db.run(index.apply_names, by_id)
-        await db.run(index.set_watermark, "session_index", signature)
-
     async def _record_file(self, db: IndexDb, thread_id: str, path: Path) -> None:
         def stat() -> index.FileState | None:
             actual = existing_rollout(path)
@@ -305,10 +158,10 @@ class LocalThreadStore(ThreadStore):
     # -- helpers --------------------------------------------------------------------
     async def _get(self, thread_id: str, *, include_archived: bool) -> StoredThread:
         db = await self._index()
-        await self._refresh(db)  # rate-limited; sees Codex's renames, moves and appends
+        await self._maintenance.refresh(db)  # rate-limited; sees Codex's renames, moves and appends
         thread = await db.run(index.get_thread, thread_id)
         if thread is None:
-            await self._refresh(db, force=True)
+            await self._maintenance.refresh(db, force=True)
             thread = await db.run(index.get_thread, thread_id)
         if thread is None:
             raise ThreadNotFound(thread_id, "no rollout for it in this Codex home")
@@ -488,7 +341,7 @@ class LocalThreadStore(ThreadStore):
         db = await self._index()
         thread = await db.run(index.thread_by_path, str(path))
         if thread is None:
-            await self._refresh(db, force=True)
+            await self._maintenance.refresh(db, force=True)
             thread = await db.run(index.thread_by_path, str(path))
         if thread is None:
             raise InvalidRequest(f"no thread rollout at {params.rollout_path}")
@@ -500,13 +353,13 @@ class LocalThreadStore(ThreadStore):
         if params.cwd_filters is not None and not params.cwd_filters:
             return ThreadPage(items=[])
         if not params.use_state_db_only:
-            await self._refresh(db)
+            await self._maintenance.refresh(db)
         items, cursor = await db.run(index.list_threads, params)
         return ThreadPage(items=items, next_cursor=cursor)
 
     async def search_threads(self, params: SearchThreadsParams) -> ThreadSearchPage:
         db = await self._index()
-        await self._refresh(db)
+        await self._maintenance.refresh(db)
         hits, cursor = await db.run(index.search_threads, params)
         words = search_words(params.search_term)
         results = []
@@ -652,21 +505,3 @@ def _read_if_exists(path: Path) -> list[RolloutLine]:
         return read_rollout(path).lines
     except FileNotFoundError:
         return []
-
-
-def _with_codex_git(thread: StoredThread, codex_git: dict[str, GitInfo]) -> StoredThread:
-    """Codex's row wins for git: it is where Codex records git updates of paginated
-    threads (their rollouts never get a `session_meta` copy)."""
-    git = codex_git.get(thread.thread_id)
-    return thread if git is None else msgspec.structs.replace(thread, git_info=git)
-
-
-def _overlay(derived: StoredThread, existing: StoredThread) -> StoredThread:
-    """Keep what the index knew beyond the file (names, explicit patches), take the file's
-    history-derived facts (preview, usage, times)."""
-    return msgspec.structs.replace(
-        derived,
-        name=existing.name if existing.name is not None else derived.name,
-        recency_at=max(existing.recency_at, derived.recency_at),
-        archived_at=derived.archived_at,
-    )

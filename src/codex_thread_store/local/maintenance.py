@@ -1,0 +1,212 @@
+"""Keeping the index in step with the home: the full rebuild and the incremental refresh.
+
+The store calls `rebuild` when the index is missing, old or corrupt, and `refresh`
+(rate-limited) before reads; both summarize rollouts in worker threads and write the
+index on its own thread. What changed is planned in `refresh.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+
+from ..projection import apply_patch
+from ..protocol.session_meta import GitInfo
+from ..types import StoredThread
+from . import index, journal, names
+from . import refresh as planner
+from .codex_db import CodexStateDb
+from .config import LocalThreadStoreConfig
+from .db import IndexDb
+from .layout import CodexHome
+from .scan import ScannedRollout, iter_rollout_dirs, rollout_files, scan_file
+
+__all__ = ["IndexMaintenance"]
+
+
+class IndexMaintenance:
+    """Rebuilds and refreshes one store's index; `live_ids` names the threads this store
+    is writing, whose rows the files must not overwrite."""
+
+    def __init__(
+        self,
+        home: CodexHome,
+        config: LocalThreadStoreConfig,
+        codex_db: CodexStateDb,
+        *,
+        live_ids: Callable[[], frozenset[str]],
+    ) -> None:
+        self._home = home
+        self._config = config
+        self._codex_db = codex_db
+        self._live_ids = live_ids
+        self._last_refresh = 0.0
+
+    def compact_journal_if_big(self) -> None:
+        path = self._config.journal_path
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_size > journal.COMPACT_AT_BYTES:
+                journal.compact(path)
+
+    async def rebuild(self, db: IndexDb) -> int:
+        paths = await asyncio.to_thread(self._all_rollouts)
+        progress = self._config.progress
+        total = len(paths)
+        codex_git = await db.call(self._codex_db.git_by_thread)
+        batch: list[tuple[StoredThread, str, index.FileState | None]] = []
+        for done, (path, archived) in enumerate(paths, start=1):
+            scanned = await asyncio.to_thread(
+                scan_file,
+                self._home,
+                path,
+                default_model_provider=self._config.default_model_provider,
+                archived=archived,
+            )
+            if scanned is not None and scanned.thread is not None:
+                thread = _with_codex_git(scanned.thread, codex_git)
+                state = index.FileState(str(path), thread.thread_id, scanned.size, scanned.mtime_ns)
+                batch.append((thread, scanned.body, state))
+            if len(batch) >= 500:
+                await db.run(index.upsert_many, batch)
+                batch = []
+            if progress is not None:
+                progress(done, total)
+        if batch:
+            await db.run(index.upsert_many, batch)
+        await self._replay_overlays(db)
+        await self.refresh(db, force=True)
+        return total
+
+    def _all_rollouts(self) -> list[tuple[Path, bool]]:
+        out: list[tuple[Path, bool]] = []
+        for directory in iter_rollout_dirs(self._home):
+            archived = directory == self._home.archived
+            out.extend((p, archived) for p in rollout_files(directory))
+        return out
+
+    async def _replay_overlays(self, db: IndexDb) -> None:
+        """Names from `session_index.jsonl`, then journaled patches, over derived rows."""
+        names_by_id = await asyncio.to_thread(names.read_names, self._home.session_index)
+        patches = await asyncio.to_thread(journal.merged_patches, self._config.journal_path)
+        for thread_id in set(names_by_id) | set(patches):
+            thread = await db.run(index.get_thread, thread_id)
+            if thread is None:
+                continue
+            if thread_id in names_by_id:
+                thread = msgspec.structs.replace(thread, name=names_by_id[thread_id])
+            patch = patches.get(thread_id)
+            if patch is not None:
+                thread = apply_patch(thread, patch)
+            await db.run(index.upsert_thread, thread)
+
+    async def refresh(self, db: IndexDb, *, force: bool = False) -> None:
+        """Pick up rollouts written, moved or removed by other processes (see `refresh.py`);
+        a handful of index round trips whatever the number of changed files."""
+        now = time.monotonic()
+        if not force and now - self._last_refresh < self._config.refresh_interval_s:
+            return
+        self._last_refresh = now
+        dirs_before = await db.run(index.dir_states)
+        plan = await asyncio.to_thread(planner.plan_folders, self._home, dirs_before)
+        folders = [str(f) for f in plan.check] + plan.vanished
+        files_before = await db.run(index.file_states_under, folders)
+        changes = await asyncio.to_thread(planner.changed_files, self._home, plan, files_before)
+        changes.scan.extend(await self._touched_by_codex(db, changes))
+        if changes.scan:
+            await self._index_files(db, changes.scan)
+        gone = [files_before[p] for p in changes.gone if p in files_before]
+        if gone or changes.dirs:
+            keep = frozenset(self._live_ids())
+            await db.run(index.forget_files, gone, changes.dirs, keep_threads=keep)
+        await self._refresh_names(db)
+
+    async def _index_files(self, db: IndexDb, paths: list[tuple[Path, bool]]) -> None:
+        """(Re)summarize changed rollouts and write them in one transaction, keeping what
+        the index knew beyond the file (names, explicit patches)."""
+        codex_git = await db.call(self._codex_db.git_by_thread)
+
+        def scan_all() -> list[tuple[ScannedRollout, StoredThread]]:
+            provider = self._config.default_model_provider
+            out = []
+            for path, archived in paths:
+                scanned = scan_file(
+                    self._home, path, default_model_provider=provider, archived=archived
+                )
+                thread = None if scanned is None else scanned.thread
+                if (
+                    scanned is not None
+                    and thread is not None
+                    and thread.thread_id not in self._live_ids()
+                ):
+                    out.append((scanned, thread))
+            return out
+
+        found = await asyncio.to_thread(scan_all)
+        existing = await db.run(index.get_threads, [t.thread_id for _, t in found])
+        rows: list[tuple[StoredThread, str, index.FileState | None]] = []
+        for item, derived in found:
+            thread = _with_codex_git(derived, codex_git)
+            prior = existing.get(thread.thread_id)
+            if prior is not None:
+                thread = _overlay(thread, prior)
+            state = index.FileState(str(item.path), thread.thread_id, item.size, item.mtime_ns)
+            rows.append((thread, item.body, state))
+        await db.run(index.upsert_many, rows)
+
+    async def _touched_by_codex(
+        self, db: IndexDb, changes: planner.Changes
+    ) -> list[tuple[Path, bool]]:
+        """Rollouts Codex wrote since the last look, from its `threads.updated_at_ms`.
+
+        An append to an old rollout changes no folder's mtime, so the folder watermarks
+        cannot see it; Codex's own row update can, for one cheap query.
+        """
+        if not self._codex_db.present:
+            return []
+        mark = await db.run(index.get_watermark, "codex_updated_at_ms")
+        rows = await db.call(self._codex_db.changed_since, mark or 0)
+        if rows:
+            newest = max(r[2] for r in rows)
+            await db.run(index.set_watermark, "codex_updated_at_ms", max(newest, mark or 0))
+        if mark is None or not rows:
+            return []  # first look: the folder scan covered everything up to now
+        paths = [r[1] for r in rows]
+        states = await db.run(index.file_states_for, paths)
+        queued = {str(p) for p, _ in changes.scan}
+        return await asyncio.to_thread(planner.stale_files, self._home, paths, states, queued)
+
+    async def _refresh_names(self, db: IndexDb) -> None:
+        """Apply renames other processes (Codex) appended to `session_index.jsonl`."""
+        try:
+            st = await asyncio.to_thread(self._home.session_index.stat)
+        except FileNotFoundError:
+            return
+        signature = st.st_size * 1_000_003 + st.st_mtime_ns
+        if await db.run(index.get_watermark, "session_index") == signature:
+            return
+        by_id = await asyncio.to_thread(names.read_names, self._home.session_index)
+        await db.run(index.apply_names, by_id)
+        await db.run(index.set_watermark, "session_index", signature)
+
+
+def _with_codex_git(thread: StoredThread, codex_git: dict[str, GitInfo]) -> StoredThread:
+    """Codex's row wins for git: it is where Codex records git updates of paginated
+    threads (their rollouts never get a `session_meta` copy)."""
+    git = codex_git.get(thread.thread_id)
+    return thread if git is None else msgspec.structs.replace(thread, git_info=git)
+
+
+def _overlay(derived: StoredThread, existing: StoredThread) -> StoredThread:
+    """Keep what the index knew beyond the file (names, explicit patches), take the file's
+    history-derived facts (preview, usage, times)."""
+    return msgspec.structs.replace(
+        derived,
+        name=existing.name if existing.name is not None else derived.name,
+        recency_at=max(existing.recency_at, derived.recency_at),
+        archived_at=derived.archived_at,
+    )
