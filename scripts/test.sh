@@ -12,7 +12,17 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 echo "==> installing codex-thread-store with its pinned test dependencies"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,interop]"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,interop,postgres]"
+
+# The PostgreSQL tests start throwaway servers with initdb/pg_ctl (no running service
+# is used); on a fresh Debian machine install them from Debian's packages.
+if ! command -v initdb >/dev/null 2>&1 && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  echo "==> installing PostgreSQL (Debian package) for the postgres tests"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
 
 echo "==> ruff"
 .venv/bin/ruff check src tests examples bench

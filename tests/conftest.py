@@ -7,8 +7,10 @@ cleans up after the yield; then add one entry to `BACKENDS`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -38,10 +40,37 @@ async def local_store(tmp_path: Path) -> AsyncIterator[ThreadStore]:
         await store.aclose()
 
 
+async def postgres_store(tmp_path: Path) -> AsyncIterator[ThreadStore]:
+    """A fresh owner in the shared throwaway server's database: an empty store per test."""
+    from codex_thread_store.postgres import PostgresThreadStore, PostgresThreadStoreConfig
+    from pg_server import conformance_dsn
+
+    dsn = await asyncio.to_thread(conformance_dsn)
+    store = PostgresThreadStore(
+        PostgresThreadStoreConfig(
+            conninfo=dsn, owner=f"conformance-{uuid.uuid4().hex}", max_item_bytes=MAX_ITEM_BYTES
+        )
+    )
+    try:
+        yield store
+    finally:
+        await store.aclose()
+
+
 BACKENDS: dict[str, StoreFactory] = {
     "memory": memory_store,
     "local": local_store,
+    "postgres": postgres_store,
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_shared_postgres() -> Iterator[None]:
+    """Stop the shared PostgreSQL server (if a test started one) when the session ends."""
+    yield
+    from pg_server import stop_shared
+
+    stop_shared()
 
 
 @pytest.fixture(params=list(BACKENDS.values()), ids=list(BACKENDS))

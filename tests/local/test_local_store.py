@@ -19,9 +19,9 @@ from codex_thread_store import (
     LoadThreadHistoryParams,
     ReadThreadParams,
     ResumeThreadParams,
+    SortDirection,
     StoredTurnItemsView,
     ThreadPersistenceMetadata,
-    SortDirection,
     ThreadSortKey,
 )
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig

@@ -311,7 +311,6 @@ async def repair(home: Path, check: HomeCheck, *, progress: Progress | None = No
     return check
 
 
-
 async def _repair_codex_rows(home: Path, findings: list[Finding]) -> None:
     from .store import LocalThreadStore
 
