@@ -269,18 +269,27 @@ class CodexStateDb:
             return []
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
-    def git_by_thread(self) -> dict[str, GitInfo]:
-        """Git facts Codex holds only in its database: for paginated threads,
-        `thread/metadata/update` writes git to the row and nothing to the rollout."""
+    def git_by_thread(self, thread_ids: Iterable[str] | None = None) -> dict[str, GitInfo]:
+        """Git facts Codex holds only in its database (for paginated threads,
+        `thread/metadata/update` writes git to the row and nothing to the rollout), for
+        `thread_ids` (None: every thread, for a rebuild)."""
         try:
             conn = self._open()
             if conn is None or not {"git_sha", "git_branch", "git_origin_url"} <= self._columns:
                 return {}
-            rows = conn.execute(
+            sql = (
                 "SELECT id, git_sha, git_branch, git_origin_url FROM threads"
-                " WHERE git_sha IS NOT NULL OR git_branch IS NOT NULL"
-                " OR git_origin_url IS NOT NULL"
-            ).fetchall()
+                " WHERE (git_sha IS NOT NULL OR git_branch IS NOT NULL"
+                " OR git_origin_url IS NOT NULL)"
+            )
+            if thread_ids is None:
+                rows = conn.execute(sql).fetchall()
+            else:
+                rows = [
+                    row
+                    for thread_id in thread_ids
+                    for row in conn.execute(sql + " AND id = ?", (thread_id,)).fetchall()
+                ]
         except sqlite3.Error as exc:
             log.warning("could not read %s: %s", self.path, exc)
             return {}

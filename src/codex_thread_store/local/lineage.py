@@ -10,6 +10,8 @@ parent may itself be such a fork, so the lineage is resolved recursively.
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +42,42 @@ def history_base_of(lines: list[RolloutLine]) -> dict[str, Any] | None:
     return None
 
 
+def _likely_day_folders(home: CodexHome, thread_id: str) -> list[Path]:
+    """The day folders a UUIDv7 thread's rollout was created in: its embedded creation
+    time, in local time as Codex names folders, give or take a day for time zones."""
+    try:
+        parsed = uuid.UUID(thread_id)
+    except ValueError:
+        return []
+    if parsed.version != 7:
+        return []
+    created = datetime.fromtimestamp((parsed.int >> 80) / 1000).astimezone()
+    days = {(created + timedelta(days=d)).date() for d in (-1, 0, 1)}
+    return [home.sessions / f"{d:%Y}" / f"{d:%m}" / f"{d:%d}" for d in sorted(days)]
+
+
+def _first(matches: list[Path]) -> Path | None:
+    for match in sorted(matches):
+        name = match.name
+        return match.with_name(name[: -len(".zst")]) if name.endswith(".zst") else match
+    return None
+
+
 def find_rollout(home: CodexHome, thread_id: str) -> Path | None:
-    """The logical (`.jsonl`) path of a thread's rollout, active first, then archived."""
-    patterns = [f"*/*/*/rollout-*-{thread_id}.jsonl", f"*/*/*/rollout-*-{thread_id}.jsonl.zst"]
-    for root, globs in ((home.sessions, patterns), (home.archived, [p[6:] for p in patterns])):
-        for pattern in globs:
-            for match in sorted(root.glob(pattern)):
-                name = match.name
-                return match.with_name(name[: -len(".zst")]) if name.endswith(".zst") else match
+    """The logical (`.jsonl`) path of a thread's rollout, active first, then archived.
+
+    Looks in the day folders the id's UUIDv7 time points to first: globbing every day
+    folder of a big home costs ~100 ms, and forks resolve their parent on every read.
+    """
+    names = [f"rollout-*-{thread_id}.jsonl", f"rollout-*-{thread_id}.jsonl.zst"]
+    for folder in _likely_day_folders(home, thread_id):
+        found = _first([m for pattern in names for m in folder.glob(pattern)])
+        if found is not None:
+            return found
+    for root, prefix in ((home.sessions, "*/*/*/"), (home.archived, "")):
+        found = _first([m for pattern in names for m in root.glob(prefix + pattern)])
+        if found is not None:
+            return found
     return None
 
 

@@ -28,6 +28,8 @@ from .scan import ScannedRollout, iter_rollout_dirs, rollout_files, scan_file
 
 __all__ = ["IndexMaintenance"]
 
+_REBUILD_CHUNK = 200
+
 
 class IndexMaintenance:
     """Rebuilds and refreshes one store's index; `live_ids` names the threads this store
@@ -58,26 +60,32 @@ class IndexMaintenance:
         progress = self._config.progress
         total = len(paths)
         codex_git = await db.call(self._codex_db.git_by_thread)
-        batch: list[tuple[StoredThread, str, index.FileState | None]] = []
-        for done, (path, archived) in enumerate(paths, start=1):
-            scanned = await asyncio.to_thread(
-                scan_file,
-                self._home,
-                path,
-                default_model_provider=self._config.default_model_provider,
-                archived=archived,
-            )
-            if scanned is not None and scanned.thread is not None:
+        provider = self._config.default_model_provider
+
+        def scan_chunk(chunk: list[tuple[Path, bool]]) -> list[ScannedRollout]:
+            out = []
+            for path, archived in chunk:
+                scanned = scan_file(
+                    self._home, path, default_model_provider=provider, archived=archived
+                )
+                if scanned is not None and scanned.thread is not None:
+                    out.append(scanned)
+            return out
+
+        # Chunks: one worker-thread hop and one index transaction per _REBUILD_CHUNK files.
+        for start in range(0, total, _REBUILD_CHUNK):
+            chunk = paths[start : start + _REBUILD_CHUNK]
+            rows: list[tuple[StoredThread, str, index.FileState | None]] = []
+            for scanned in await asyncio.to_thread(scan_chunk, chunk):
+                assert scanned.thread is not None
                 thread = _with_codex_git(scanned.thread, codex_git)
-                state = index.FileState(str(path), thread.thread_id, scanned.size, scanned.mtime_ns)
-                batch.append((thread, scanned.body, state))
-            if len(batch) >= 500:
-                await db.run(index.upsert_many, batch)
-                batch = []
+                state = index.FileState(
+                    str(scanned.path), thread.thread_id, scanned.size, scanned.mtime_ns
+                )
+                rows.append((thread, scanned.body, state))
+            await db.run(index.upsert_many, rows)
             if progress is not None:
-                progress(done, total)
-        if batch:
-            await db.run(index.upsert_many, batch)
+                progress(start + len(chunk), total)
         await self._replay_overlays(db)
         await self.refresh(db, force=True)
         return total
@@ -128,7 +136,6 @@ class IndexMaintenance:
     async def _index_files(self, db: IndexDb, paths: list[tuple[Path, bool]]) -> None:
         """(Re)summarize changed rollouts and write them in one transaction, keeping what
         the index knew beyond the file (names, explicit patches)."""
-        codex_git = await db.call(self._codex_db.git_by_thread)
 
         def scan_all() -> list[tuple[ScannedRollout, StoredThread]]:
             provider = self._config.default_model_provider
@@ -147,7 +154,9 @@ class IndexMaintenance:
             return out
 
         found = await asyncio.to_thread(scan_all)
-        existing = await db.run(index.get_threads, [t.thread_id for _, t in found])
+        ids = [t.thread_id for _, t in found]
+        existing = await db.run(index.get_threads, ids)
+        codex_git = await db.call(self._codex_db.git_by_thread, ids)
         rows: list[tuple[StoredThread, str, index.FileState | None]] = []
         for item, derived in found:
             thread = _with_codex_git(derived, codex_git)
