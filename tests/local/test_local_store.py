@@ -19,6 +19,7 @@ from codex_thread_store import (
     LoadThreadHistoryParams,
     ReadThreadParams,
     ResumeThreadParams,
+    SearchThreadsParams,
     SortDirection,
     StoredTurnItemsView,
     ThreadPersistenceMetadata,
@@ -236,3 +237,26 @@ async def test_real_codex_home_turns_and_messages_match_the_cli(tmp_path: Path) 
                 agents = [a for a in map(agent_message_text, ours.items) if a is not None]
                 assert users == want_users, (thread_id, ours.turn_id)
                 assert agents == want_agents, (thread_id, ours.turn_id)
+
+
+async def test_search_sees_appended_text_before_any_flush_and_after_a_lost_index_write(
+    tmp_path: Path,
+) -> None:
+    """Search text is indexed at barriers; before one, search still finds it, and a
+    writer that died before its barrier leaves text the next store re-reads."""
+    async with store_at(tmp_path) as store:
+        await store.create_thread(CreateThreadParams(thread_id=tid(1)))
+        await store.persist_thread(tid(1))
+        await store.append_items(
+            AppendThreadItemsParams(thread_id=tid(1), items=[user_message("zebra crossing")])
+        )
+        hits = await store.search_threads(SearchThreadsParams(search_term="zebra"))
+        assert [h.thread.thread_id for h in hits.items] == [tid(1)]
+        await store.append_items(
+            AppendThreadItemsParams(thread_id=tid(1), items=[user_message("walrus tusk")])
+        )
+        store._live[tid(1)].pending_text.clear()  # as if the process died before a barrier
+        await store.discard_thread(tid(1))
+    async with store_at(tmp_path, refresh_interval_s=0.0) as reopened:
+        hits = await reopened.search_threads(SearchThreadsParams(search_term="walrus"))
+    assert [h.thread.thread_id for h in hits.items] == [tid(1)]
