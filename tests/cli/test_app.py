@@ -93,9 +93,9 @@ def test_memory_store_starts_empty() -> None:
 
 
 def test_unknown_store_scheme_is_a_usage_error() -> None:
-    code, _, err = invoke("--store", "postgres://db/threads", "list")
+    code, _, err = invoke("--store", "ftp://db/threads", "list")
     assert code == ExitCode.USAGE
-    assert "--store scheme 'postgres' is not supported" in err
+    assert "--store scheme 'ftp' is not supported" in err
 
 
 def test_store_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "reindex": "maintenance:reindex_command",
     "doctor": "maintenance:doctor_command",
     "stats": "stats:stats_command",
+    "copy": "copy:copy_command",
     "demo": "demo:demo_command",
     "schema": "schema:schema_command",
 }
@@ -153,8 +154,14 @@ def _silence_stdout() -> None:
     "store_url",
     metavar="URL",
     envvar="CODEX_THREADS_STORE",
-    help="Store to work on instead of a home: a path, local:PATH or memory: "
-    "(env: CODEX_THREADS_STORE).",
+    help="Store to work on instead of a home: a path, local:PATH, "
+    "postgresql://USER@HOST/DB?owner=NAME or memory: (env: CODEX_THREADS_STORE).",
+)
+@click.option(
+    "--owner",
+    metavar="NAME",
+    envvar="CODEX_THREADS_OWNER",
+    help="Whose threads, for PostgreSQL URLs without ?owner=NAME (env: CODEX_THREADS_OWNER).",
 )
 @click.option(
     "--debug",
@@ -163,7 +170,9 @@ def _silence_stdout() -> None:
     help="Show a traceback when a command fails (env: CODEX_THREADS_DEBUG=1).",
 )
 @click.pass_context
-def main(ctx: click.Context, home: Path | None, store_url: str | None, debug: bool) -> None:
+def main(
+    ctx: click.Context, home: Path | None, store_url: str | None, owner: str | None, debug: bool
+) -> None:
     """Browse, search and manage Codex conversation threads.
 
     Works on the Codex home in $CODEX_HOME (else ~/.codex) unless --home or --store
@@ -175,6 +184,13 @@ def main(ctx: click.Context, home: Path | None, store_url: str | None, debug: bo
       codex-threads show 01a1fbf9-e0e1          (any unique id prefix, or a name)
       codex-threads search "flaky test"
       codex-threads --home /tmp/other-home stats
+      codex-threads --store 'postgresql://me@db/codex?owner=alice' list
     """
     _LazyGroup.debug = debug
-    ctx.obj = CliContext(home=home, store_url=store_url, debug=debug)
+    store_given = home is not None or (
+        store_url is not None
+        and ctx.get_parameter_source("store_url") is not click.core.ParameterSource.ENVIRONMENT
+    )
+    ctx.obj = CliContext(
+        home=home, store_url=store_url, owner=owner, debug=debug, store_given=store_given
+    )

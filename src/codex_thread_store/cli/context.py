@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from .exit_codes import CliError, ExitCode
-from .open_store import Progress, StoreSpec, missing_home, open_store, resolve_spec
+from .open_store import (
+    Progress,
+    StoreSpec,
+    connection_errors,
+    missing_home,
+    open_store,
+    parse_store_url,
+    resolve_spec,
+)
 
 if TYPE_CHECKING:
     from ..local import LocalThreadStore
@@ -30,18 +38,27 @@ T = TypeVar("T")
 class CliContext:
     home: Path | None = None
     store_url: str | None = None
+    owner: str | None = None
+    """`--owner`: the owner of PostgreSQL URLs that name none with `?owner=`."""
     debug: bool = False
+    store_given: bool = False
+    """Whether `--home` or `--store` was passed on the command line (not by environment)."""
 
     @property
     def spec(self) -> StoreSpec:
-        return resolve_spec(self.home, self.store_url)
+        return resolve_spec(self.home, self.store_url, owner=self.owner)
+
+    def parse(self, url: str, option: str) -> StoreSpec:
+        """A store location given to a command option (e.g. `copy --to URL`)."""
+        return parse_store_url(url, owner=self.owner, option=option)
 
     def local_home(self, command: str) -> Path:
         """The (existing) home folder, for commands that only work on a local Codex home."""
         spec = self.spec
         if spec.home is None:
             raise CliError(
-                f"`{command}` works on a local Codex home; pass --home PATH or --store local:PATH",
+                f"`{command}` works on a local Codex home, not on {spec.describe()}; "
+                "pass --home PATH or --store local:PATH",
                 ExitCode.USAGE,
             )
         if not spec.home.is_dir():
@@ -62,7 +79,8 @@ class CliContext:
             async with store:
                 return await body(store)
 
-        return asyncio.run(main())
+        with connection_errors(debug=self.debug):
+            return asyncio.run(main())
 
     def run_local(
         self,

@@ -7,10 +7,11 @@ Every failure ends as one `error: ...` line on stderr (a traceback only with
 from __future__ import annotations
 
 import enum
+import sys
 
 from ..errors import Conflict, InvalidRequest, ThreadNotFound, ThreadStoreError
 
-__all__ = ["EXIT_CODES_HELP", "CliError", "ExitCode", "exit_code_for"]
+__all__ = ["EXIT_CODES_HELP", "CliError", "ExitCode", "exit_code_for", "is_unavailable"]
 
 
 class ExitCode(enum.IntEnum):
@@ -20,6 +21,7 @@ class ExitCode(enum.IntEnum):
     NOT_FOUND = 3
     CONFLICT = 4
     PROBLEMS = 5
+    UNAVAILABLE = 6
     INTERRUPTED = 130
 
 
@@ -27,7 +29,9 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 error; 2 bad usage (unknown option, bad value, bad cursor); "
     "3 not found (no such thread or home, or an ambiguous id prefix or name); "
     "4 conflict (duplicate id, thread open in another writer); "
-    "5 problems found (doctor, reindex --check); 130 interrupted."
+    "5 problems found (doctor, reindex --check; copy: a thread failed or differs); "
+    "6 store unavailable (PostgreSQL unreachable; nothing half-written, retry later); "
+    "130 interrupted."
 )
 
 
@@ -48,6 +52,8 @@ def exit_code_for(exc: BaseException) -> ExitCode:
     """The exit code of an error raised by a command."""
     if isinstance(exc, CliError):
         return exc.code
+    if is_unavailable(exc):
+        return ExitCode.UNAVAILABLE
     if isinstance(exc, ThreadNotFound):
         return ExitCode.NOT_FOUND
     if isinstance(exc, InvalidRequest):
@@ -57,3 +63,10 @@ def exit_code_for(exc: BaseException) -> ExitCode:
     if isinstance(exc, ThreadStoreError):
         return ExitCode.ERROR
     return ExitCode.ERROR
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` is the PostgreSQL store's `StoreUnavailable`, without importing the
+    driver: if its module was never loaded, no such error can exist."""
+    errors = sys.modules.get("codex_thread_store.postgres.errors")
+    return errors is not None and isinstance(exc, errors.StoreUnavailable)
