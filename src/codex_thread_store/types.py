@@ -91,7 +91,13 @@ class RelationKind(enum.StrEnum):
 
 
 def _check_id(value: str, what: str = "thread_id") -> None:
-    parse_thread_id(value, what=what)
+    # Stores compare ids as strings, so only the canonical spelling is accepted here:
+    # an upper-case spelling would otherwise name a second thread with the same UUID.
+    if parse_thread_id(value, what=what) != value:
+        raise InvalidRequest(
+            f"{what} {value!r} must be in canonical lower-case form "
+            f"({parse_thread_id(value, what=what)!r})"
+        )
 
 
 def _check_page_size(page_size: int) -> None:
@@ -326,6 +332,15 @@ class UpdateThreadMetadataParams(_Params, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         _check_id(self.thread_id)
+        from .codec import encode_json  # codec imports the protocol, not this module
+
+        try:
+            encode_json(self.patch)
+        except (UnicodeEncodeError, TypeError, msgspec.EncodeError) as exc:
+            raise InvalidRequest(
+                f"the metadata patch cannot be stored as JSON ({exc}); text fields must be "
+                "valid Unicode (no lone surrogates) and values JSON-encodable"
+            ) from None
 
 
 class ArchiveThreadParams(_Params, frozen=True, kw_only=True):

@@ -123,14 +123,19 @@ class CodexHome:
         Raises:
             InvalidRequest: the path escapes the home.
         """
-        path = Path(raw)
-        if not path.is_absolute():
-            path = self.root / path
-        resolved = path.resolve(strict=False)
-        roots = [self.sessions.resolve(strict=False), self.archived.resolve(strict=False)]
+        try:
+            path = Path(raw)
+            if not path.is_absolute():
+                path = self.root / path
+            resolved = path.resolve(strict=False)
+            root = self.root.resolve(strict=False)
+        except (OSError, RuntimeError, ValueError) as exc:  # NUL bytes, symlink loops
+            raise InvalidRequest(f"rollout path {str(raw)!r} cannot be used: {exc}") from None
+        roots = [root / SESSIONS_DIR, root / ARCHIVED_DIR]
         if not any(resolved.is_relative_to(r) for r in roots):
             raise InvalidRequest(
                 f"rollout path {str(raw)!r} is outside this Codex home's sessions and "
                 "archived_sessions folders"
             )
-        return resolved
+        # Spelled under `root` as given (not symlink-resolved), as the store records paths.
+        return self.root / resolved.relative_to(root)

@@ -56,6 +56,13 @@ def _likely_day_folders(home: CodexHome, thread_id: str) -> list[Path]:
     return [home.sessions / f"{d:%Y}" / f"{d:%m}" / f"{d:%d}" for d in sorted(days)]
 
 
+def _glob(folder: Path, pattern: str) -> list[Path]:
+    try:
+        return list(folder.glob(pattern))
+    except OSError:  # a symlink loop or an unreadable folder: nothing found there
+        return []
+
+
 def _first(matches: list[Path]) -> Path | None:
     for match in sorted(matches):
         name = match.name
@@ -71,11 +78,11 @@ def find_rollout(home: CodexHome, thread_id: str) -> Path | None:
     """
     names = [f"rollout-*-{thread_id}.jsonl", f"rollout-*-{thread_id}.jsonl.zst"]
     for folder in _likely_day_folders(home, thread_id):
-        found = _first([m for pattern in names for m in folder.glob(pattern)])
+        found = _first([m for pattern in names for m in _glob(folder, pattern)])
         if found is not None:
             return found
     for root, prefix in ((home.sessions, "*/*/*/"), (home.archived, "")):
-        found = _first([m for pattern in names for m in root.glob(prefix + pattern)])
+        found = _first([m for pattern in names for m in _glob(root, prefix + pattern)])
         if found is not None:
             return found
     return None

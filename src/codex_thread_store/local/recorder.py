@@ -18,7 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from ..errors import ResourceExhausted
+import msgspec
+
+from ..errors import InvalidRequest, ResourceExhausted
 from ..protocol.rollout import RolloutItem, RolloutLine, encode_line
 from ..timeutil import format_rfc3339_ms
 from .rollout_files import append_lines, repair_torn_tail
@@ -75,7 +77,13 @@ class RolloutRecorder:
         lines = []
         ordinal = self._next_ordinal
         for item in items:
-            line = encode_line(RolloutLine(stamp, item, ordinal))
+            try:
+                line = encode_line(RolloutLine(stamp, item, ordinal))
+            except (UnicodeEncodeError, TypeError, msgspec.EncodeError) as exc:
+                raise InvalidRequest(
+                    f"a {item.type} item cannot be written as JSON ({exc}); nothing was "
+                    "appended. Items must hold JSON values and valid Unicode text"
+                ) from None
             if len(line) > self._max_item_bytes:
                 raise ResourceExhausted(
                     f"a {item.type} line is {len(line)} bytes, over the {self._max_item_bytes}"

@@ -100,10 +100,12 @@ def read_rollout(path: Path) -> ReadResult:
 
 
 def repair_torn_tail(fd: int) -> int:
-    """Cut an unterminated last line off the file open as `fd`; returns the new size.
+    """Make the file open as `fd` end in a newline; returns the new size.
 
-    A crash mid-write leaves a fragment with no newline. Without this cut the next
-    appended line would be glued to it and both would be lost to readers.
+    A crash mid-write leaves a fragment with no newline: it is cut, or the next
+    appended line would be glued to it and both would be lost to readers. A last line
+    that is complete JSON but lacks its newline (another writer's habit, not a crash)
+    is kept, and terminated.
     """
     size = os.fstat(fd).st_size
     if size == 0:
@@ -121,8 +123,14 @@ def repair_torn_tail(fd: int) -> int:
         if at >= 0:
             cut = pos + at + 1
             break
-    os.ftruncate(fd, cut)
-    return cut
+    tail = os.pread(fd, size - cut, cut)
+    try:
+        decode_line(tail)
+    except MalformedLine:
+        os.ftruncate(fd, cut)
+        return cut
+    os.pwrite(fd, b"\n", size)
+    return size + 1
 
 
 def append_record(path: Path, line: bytes, *, fsync: bool) -> None:

@@ -42,17 +42,33 @@ def iter_rollout_dirs(home: CodexHome) -> Iterator[Path]:
 
 def _numeric_children(path: Path) -> list[Path]:
     try:
-        entries = [e for e in os.scandir(path) if e.is_dir() and e.name.isdigit()]
-    except (FileNotFoundError, NotADirectoryError):
+        with os.scandir(path) as listing:
+            entries = [e for e in listing if e.name.isdigit() and _is_dir(e)]
+    except OSError:  # missing, not a folder, unreadable, or a symlink loop
         return []
     return [Path(e.path) for e in sorted(entries, key=lambda e: e.name)]
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # e.g. ELOOP: a symlink loop is not a folder to list
+        return False
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def rollout_files(directory: Path) -> list[Path]:
     """Rollout files of one folder; a plain file hides its `.zst` sibling."""
     try:
-        names = {e.name for e in os.scandir(directory) if e.is_file()}
-    except FileNotFoundError:
+        with os.scandir(directory) as listing:
+            names = {e.name for e in listing if e.name.startswith("rollout-") and _is_file(e)}
+    except OSError:
         return []
     out = []
     for name in sorted(names):

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import msgspec
 
+from ..errors import InvalidRequest
+from ..ids import parse_thread_id
 from ..metadata_sync import ThreadMetadataSync
 from ..patch import UNSET
 from ..projection import apply_patch
@@ -49,6 +51,11 @@ def summarize_rollout(
             break
     if meta is None:
         return None
+    try:
+        if parse_thread_id(meta.id) != meta.id:
+            return None
+    except InvalidRequest:
+        return None  # an id no operation could address: not a thread of this home
     name_info = parse_rollout_name(path.name)
     created = parse_timestamp(meta.timestamp) or (name_info.timestamp if name_info else mtime)
     updated = created
