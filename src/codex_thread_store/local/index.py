@@ -11,6 +11,8 @@ rebuilt from the rollouts.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -46,7 +48,8 @@ __all__ = [
 ]
 
 #: 2: `forked_from_id` column; search text stored as one FTS row per append.
-SCHEMA_VERSION = 2
+#: 3: FTS rows index the casefolded text (`folded`) and keep the original for snippets.
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -74,7 +77,11 @@ CREATE INDEX IF NOT EXISTS threads_path ON threads(rollout_path);
 CREATE INDEX IF NOT EXISTS threads_forked_from ON threads(forked_from_id);
 -- Search text: one FTS row per append; `text_rows` maps FTS rowids to threads
 -- (an FTS5 UNINDEXED column would make every per-thread lookup a full scan).
-CREATE VIRTUAL TABLE IF NOT EXISTS thread_text USING fts5(body, tokenize = 'trigram');
+-- `folded` is `body.casefold()`: queries are casefolded in Python (ß → ss, full
+-- Unicode), which neither SQLite's lower() nor the trigram tokenizer does.
+CREATE VIRTUAL TABLE IF NOT EXISTS thread_text USING fts5(
+    body UNINDEXED, folded, tokenize = 'trigram'
+);
 CREATE TABLE IF NOT EXISTS text_rows (
     id INTEGER PRIMARY KEY,
     thread_id TEXT NOT NULL
@@ -115,7 +122,20 @@ def open_index(path: Path) -> tuple[sqlite3.Connection, str | None]:
     """Open (creating or replacing as needed) the index at `path`.
 
     Returns the connection and why it must be rebuilt (None when it is current).
+    Several processes may open a home at once: an `flock` on `<index>.lock` makes the
+    check, the move-aside and the schema creation one step, so no process ever sees
+    another's half-created file (schema version 0) and moves it aside as "old".
     """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return _open_index_locked(path)
+    finally:
+        os.close(fd)
+
+
+def _open_index_locked(path: Path) -> tuple[sqlite3.Connection, str | None]:
     reason: str | None = None
     if not path.exists():
         reason = "no index yet"
@@ -196,10 +216,28 @@ def upsert_thread(
 def upsert_many(
     conn: sqlite3.Connection, rows: Iterable[tuple[StoredThread, str, FileState | None]]
 ) -> None:
-    """Bulk insert (index rebuilds): one transaction for the whole batch."""
+    """Bulk insert (rebuilds, refreshes): one transaction for the whole batch.
+
+    A row read from a file that has since grown (another process's live writer recorded
+    a bigger size first) is skipped: rollouts only grow, so that writer's own index
+    writes are fresher than this reader's view, and replacing them would drop the
+    search text it indexed meanwhile.
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
         for thread, body, state in rows:
+            if state is not None:
+                recorded = conn.execute(
+                    "SELECT size, mtime_ns FROM files WHERE path = ?", (state.path,)
+                ).fetchone()
+                # Bigger *and* not older: a file replaced by a smaller one (compressed to
+                # `.zst`, torn tail cut) has a newer mtime and is re-indexed as usual.
+                if (
+                    recorded is not None
+                    and recorded[0] > state.size
+                    and recorded[1] >= state.mtime_ns
+                ):
+                    continue
             _upsert(conn, thread, body=body, live_only=False)
             if state is not None:
                 _set_file(conn, state)
@@ -254,7 +292,10 @@ def append_body(conn: sqlite3.Connection, thread_id: str, text: str) -> None:
 
 def _insert_text(conn: sqlite3.Connection, thread_id: str, text: str) -> None:
     row_id = conn.execute("INSERT INTO text_rows (thread_id) VALUES (?)", (thread_id,)).lastrowid
-    conn.execute("INSERT INTO thread_text (rowid, body) VALUES (?, ?)", (row_id, text))
+    conn.execute(
+        "INSERT INTO thread_text (rowid, body, folded) VALUES (?, ?, ?)",
+        (row_id, text, text.casefold()),
+    )
 
 
 def _delete_text(conn: sqlite3.Connection, thread_id: str) -> None:
@@ -552,7 +593,7 @@ def search_threads(
             clauses.append(
                 "(instr(meta_search, ?) > 0 OR thread_id IN"
                 " (SELECT thread_id FROM text_rows WHERE id IN"
-                "  (SELECT rowid FROM thread_text WHERE instr(lower(body), ?) > 0)))"
+                "  (SELECT rowid FROM thread_text WHERE instr(folded, ?) > 0)))"
             )
             args.extend([word, word])
     threads, cursor = _page(

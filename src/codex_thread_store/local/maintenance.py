@@ -99,7 +99,10 @@ class IndexMaintenance:
 
     async def _replay_overlays(self, db: IndexDb) -> None:
         """Names from `session_index.jsonl`, then journaled patches, over derived rows."""
-        names_by_id = await asyncio.to_thread(names.read_names, self._home.session_index)
+        signature = await asyncio.to_thread(_signature, self._home.session_index)
+        names_by_id, end = await asyncio.to_thread(
+            names.read_names_since, self._home.session_index, 0
+        )
         patches = await asyncio.to_thread(journal.merged_patches, self._config.journal_path)
         for thread_id in set(names_by_id) | set(patches):
             thread = await db.run(index.get_thread, thread_id)
@@ -111,6 +114,9 @@ class IndexMaintenance:
             if patch is not None:
                 thread = apply_patch(thread, patch)
             await db.run(index.upsert_thread, thread)
+        if signature is not None:  # these names are applied: the refresh starts after them
+            await db.run(index.set_watermark, "session_index_size", end)
+            await db.run(index.set_watermark, "session_index", signature)
 
     async def refresh(self, db: IndexDb, *, force: bool = False) -> None:
         """Pick up rollouts written, moved or removed by other processes (see `refresh.py`);
@@ -190,16 +196,23 @@ class IndexMaintenance:
         return await asyncio.to_thread(planner.stale_files, self._home, paths, states, queued)
 
     async def _refresh_names(self, db: IndexDb) -> None:
-        """Apply renames other processes (Codex) appended to `session_index.jsonl`."""
-        try:
-            st = await asyncio.to_thread(self._home.session_index.stat)
-        except FileNotFoundError:
+        """Apply renames other processes (Codex) appended to `session_index.jsonl`.
+
+        Only lines added since the last look are applied: re-applying old lines would
+        undo names set since by `title` patches, which do not go to that file. A file
+        that shrank (a delete rewrote it) is read whole.
+        """
+        signature = await asyncio.to_thread(_signature, self._home.session_index)
+        if signature is None or await db.run(index.get_watermark, "session_index") == signature:
             return
-        signature = st.st_size * 1_000_003 + st.st_mtime_ns
-        if await db.run(index.get_watermark, "session_index") == signature:
-            return
-        by_id = await asyncio.to_thread(names.read_names, self._home.session_index)
+        seen = await db.run(index.get_watermark, "session_index_size") or 0
+        size = await asyncio.to_thread(_size, self._home.session_index)
+        start = seen if seen <= size else 0
+        by_id, end = await asyncio.to_thread(
+            names.read_names_since, self._home.session_index, start
+        )
         await db.run(index.apply_names, by_id)
+        await db.run(index.set_watermark, "session_index_size", end)
         await db.run(index.set_watermark, "session_index", signature)
 
 
@@ -219,3 +232,19 @@ def _overlay(derived: StoredThread, existing: StoredThread) -> StoredThread:
         recency_at=max(existing.recency_at, derived.recency_at),
         archived_at=derived.archived_at,
     )
+
+
+def _signature(path: Path) -> int | None:
+    """Size and mtime of a file in one number (None when it does not exist)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_size * 1_000_003 + st.st_mtime_ns
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0

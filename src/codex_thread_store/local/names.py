@@ -18,7 +18,7 @@ import msgspec
 
 from .rollout_files import append_record
 
-__all__ = ["append_name", "read_names", "remove_names"]
+__all__ = ["append_name", "read_names", "read_names_since", "remove_names"]
 
 _lock = threading.Lock()
 
@@ -52,10 +52,20 @@ def append_name(index: Path, thread_id: str, name: str | None) -> None:
 
 def read_names(index: Path) -> dict[str, str | None]:
     """The current name of every id in the index (None when the last entry cleared it)."""
+    return read_names_since(index, 0)[0]
+
+
+def read_names_since(index: Path, offset: int) -> tuple[dict[str, str | None], int]:
+    """Names set by the complete lines from byte `offset` on (a line boundary), and the
+    offset just past the last complete line."""
     try:
-        data = index.read_bytes()
+        with open(index, "rb") as fh:
+            fh.seek(offset)
+            data = fh.read()
     except FileNotFoundError:
-        return {}
+        return {}, 0
+    complete = data.rfind(b"\n") + 1
+    data = data[:complete]
     names: dict[str, str | None] = {}
     for raw in data.split(b"\n"):
         raw = raw.strip()
@@ -70,7 +80,7 @@ def read_names(index: Path) -> dict[str, str | None]:
         tid, name = entry.get("id"), entry.get("thread_name")
         if isinstance(tid, str) and isinstance(name, str):
             names[tid] = name or None
-    return names
+    return names, offset + complete
 
 
 def remove_names(index: Path, thread_id: str) -> None:

@@ -255,7 +255,13 @@ class LocalThreadStore(ThreadStore):
 
     async def append_items(self, params: AppendThreadItemsParams) -> None:
         live = self._live.get(params.thread_id)
-        mode = live.history_mode if live else "legacy"
+        if live is not None:
+            mode = live.history_mode
+        else:
+            # No writer here: judge the items by the thread's own mode, so items only a
+            # paginated thread keeps still get the missing-writer error.
+            known = await (await self._index()).run(index.get_thread, params.thread_id)
+            mode = known.history_mode if known is not None else "legacy"
         canonical = persisted_rollout_items(params.items, mode)
         if not canonical:
             return
@@ -285,8 +291,8 @@ class LocalThreadStore(ThreadStore):
             await db.run(index.append_body, thread_id, text)
 
     async def _mark_materialized(self, db: IndexDb, thread_id: str, live: _Live) -> None:
-        await self._index_pending_text(db, thread_id, live)
         if not live.recorder.materialized:
+            await self._index_pending_text(db, thread_id, live)
             return
         if await db.run(index.is_live_only, thread_id):
             thread = await db.run(index.get_thread, thread_id)
@@ -296,7 +302,10 @@ class LocalThreadStore(ThreadStore):
                 await db.call(
                     self.codex_db.sync, thread, changed=None, explicit_name=explicit.get(thread_id)
                 )
+        # The size first, then the text: a refresh in another process that read the file
+        # earlier then sees the bigger size and leaves this thread's rows alone.
         await self._record_file(db, thread_id, live.recorder.path)
+        await self._index_pending_text(db, thread_id, live)
 
     async def flush_thread(self, thread_id: str) -> None:
         live = self._live_writer(thread_id)
