@@ -15,7 +15,7 @@ import fcntl
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,7 +214,10 @@ def upsert_thread(
 
 
 def upsert_many(
-    conn: sqlite3.Connection, rows: Iterable[tuple[StoredThread, str, FileState | None]]
+    conn: sqlite3.Connection,
+    rows: Iterable[tuple[StoredThread, str, FileState | None]],
+    *,
+    merge: Callable[[StoredThread, StoredThread], StoredThread] | None = None,
 ) -> None:
     """Bulk insert (rebuilds, refreshes): one transaction for the whole batch.
 
@@ -238,6 +241,12 @@ def upsert_many(
                     and recorded[1] >= state.mtime_ns
                 ):
                     continue
+            if merge is not None:
+                # Merged with the row as it is inside this transaction, not as it was
+                # when the file was read: a rename committed meanwhile is kept.
+                prior = get_thread(conn, thread.thread_id)
+                if prior is not None:
+                    thread = merge(thread, prior)
             _upsert(conn, thread, body=body, live_only=False)
             if state is not None:
                 _set_file(conn, state)

@@ -161,17 +161,13 @@ class IndexMaintenance:
 
         found = await asyncio.to_thread(scan_all)
         ids = [t.thread_id for _, t in found]
-        existing = await db.run(index.get_threads, ids)
         codex_git = await db.call(self._codex_db.git_by_thread, ids)
         rows: list[tuple[StoredThread, str, index.FileState | None]] = []
         for item, derived in found:
             thread = _with_codex_git(derived, codex_git)
-            prior = existing.get(thread.thread_id)
-            if prior is not None:
-                thread = _overlay(thread, prior)
             state = index.FileState(str(item.path), thread.thread_id, item.size, item.mtime_ns)
             rows.append((thread, item.body, state))
-        await db.run(index.upsert_many, rows)
+        await db.run(index.upsert_many, rows, merge=_overlay)
 
     async def _touched_by_codex(
         self, db: IndexDb, changes: planner.Changes
