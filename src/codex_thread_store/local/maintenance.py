@@ -220,11 +220,19 @@ def _with_codex_git(thread: StoredThread, codex_git: dict[str, GitInfo]) -> Stor
 
 
 def _overlay(derived: StoredThread, existing: StoredThread) -> StoredThread:
-    """Keep what the index knew beyond the file (names, explicit patches), take the file's
-    history-derived facts (preview, usage, times)."""
+    """Merge a re-read rollout with the row the index holds.
+
+    Values set once per thread (name, preview, first user message) keep the row's
+    value when it has one: it may come from an explicit patch the file does not
+    record. Times only move forward. Everything else (usage, model, location,
+    archived state) comes from the file, which is what grew.
+    """
     return msgspec.structs.replace(
         derived,
         name=existing.name if existing.name is not None else derived.name,
+        preview=existing.preview or derived.preview,
+        first_user_message=existing.first_user_message or derived.first_user_message,
+        updated_at=max(existing.updated_at, derived.updated_at),
         recency_at=max(existing.recency_at, derived.recency_at),
         archived_at=derived.archived_at,
     )
