@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,24 +72,25 @@ def written(tmp_path_factory: pytest.TempPathFactory, mock_server: MockResponses
     home, work = root / "codex-home", root / "work"
     work.mkdir()
     cli = CodexCli(home, mock_server, binary=find_codex())
-
-    async def write() -> str:
-        async with LocalThreadStore(codex_home=home) as store:
-            manager = ThreadManager(store, collect_git=False)
-            live = await manager.start_thread(
-                CreateThreadParams(
-                    thread_source="user",
-                    metadata=ThreadPersistenceMetadata(cwd=str(work), model_provider="mock"),
-                )
-            )
-            await live.persist()
-            for turn_id, user, agent in TURNS:
-                await live.append_items(_turn(turn_id, user, agent))
-            await manager.aclose()
-            return live.thread_id
-
-    thread_id = asyncio.run(write())
+    thread_id = asyncio.run(write_two_turn_thread(home, work))
     return {"cli": cli, "home": home, "work": work, "thread_id": thread_id}
+
+
+async def write_two_turn_thread(home: Path, work: Path) -> str:
+    """The `TURNS` thread, written through LiveThread on LocalThreadStore; returns its id."""
+    async with LocalThreadStore(codex_home=home) as store:
+        manager = ThreadManager(store, collect_git=False)
+        live = await manager.start_thread(
+            CreateThreadParams(
+                thread_source="user",
+                metadata=ThreadPersistenceMetadata(cwd=str(work), model_provider="mock"),
+            )
+        )
+        await live.persist()
+        for turn_id, user, agent in TURNS:
+            await live.append_items(_turn(turn_id, user, agent))
+        await manager.aclose()
+        return live.thread_id
 
 
 def test_app_server_lists_and_reads_every_turn(written: Any) -> None:

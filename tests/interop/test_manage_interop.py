@@ -18,17 +18,14 @@ import pytest
 from codex_thread_store import (
     ArchiveThreadParams,
     Conflict,
-    CreateThreadParams,
     DeleteThreadParams,
     ListThreadsParams,
     ListTurnsParams,
     ReadThreadParams,
     ResumeThreadParams,
     StoredTurnItemsView,
-    ThreadManager,
     ThreadMetadataPatch,
     ThreadNotFound,
-    ThreadPersistenceMetadata,
     UpdateThreadMetadataParams,
 )
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig
@@ -36,7 +33,7 @@ from codex_thread_store.protocol import agent_message_text
 
 from .codex_cli import AppServer, AppServerError, CodexCli, find_codex
 from .mock_responses import MockResponsesServer
-from .test_local_store_interop import TURNS, _turn
+from .test_local_store_interop import TURNS, write_two_turn_thread
 
 
 @pytest.fixture(scope="module")
@@ -66,22 +63,7 @@ def used_home(tmp_path: Path, mock_server: MockResponsesServer) -> UsedHome:
     theirs = cli.exec("Made by the CLI [[reply: cli reply]]", cwd=work).thread_id
     assert theirs and (home / "state_5.sqlite").is_file()  # the CLI's DB is in use
 
-    async def write() -> str:
-        async with LocalThreadStore(codex_home=home) as store:
-            manager = ThreadManager(store, collect_git=False)
-            live = await manager.start_thread(
-                CreateThreadParams(
-                    thread_source="user",
-                    metadata=ThreadPersistenceMetadata(cwd=str(work), model_provider="mock"),
-                )
-            )
-            await live.persist()
-            for turn_id, user, agent in TURNS:
-                await live.append_items(_turn(turn_id, user, agent))
-            await manager.aclose()
-            return live.thread_id
-
-    return UsedHome(cli, home, work, asyncio.run(write()), theirs)
+    return UsedHome(cli, home, work, asyncio.run(write_two_turn_thread(home, work)), theirs)
 
 
 def listed(app: AppServer, *, archived: bool = False) -> dict[str, dict[str, object]]:

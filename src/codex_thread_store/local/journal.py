@@ -9,7 +9,6 @@ our file, in our own folder, so Codex never sees it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import threading
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import msgspec
 
 from ..codec import dec_hook, encode_json
 from ..patch import ThreadMetadataPatch
+from .file_lock import locked
 from .rollout_files import append_record
 
 __all__ = ["COMPACT_AT_BYTES", "append_delete", "append_patch", "compact", "read_patches"]
@@ -28,18 +28,8 @@ _lock = threading.Lock()
 COMPACT_AT_BYTES = 4 * 1024 * 1024
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """This process's lock plus an `flock` shared by every store instance on the home,
-    so a compaction never drops a line another process is appending."""
-    with _lock:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+def _locked(path: Path) -> contextlib.AbstractContextManager[None]:
+    return locked(path, _lock)
 
 
 class _Entry(msgspec.Struct, frozen=True):

@@ -7,15 +7,14 @@ id wins (append order, not `updated_at`); an empty name means cleared.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
 
+from .file_lock import locked
 from .rollout_files import append_record
 
 __all__ = ["append_name", "read_names", "read_names_since", "remove_names"]
@@ -23,18 +22,8 @@ __all__ = ["append_name", "read_names", "read_names_since", "remove_names"]
 _lock = threading.Lock()
 
 
-@contextlib.contextmanager
-def _locked(index: Path) -> Iterator[None]:
-    """This process's lock, then the `session_index.jsonl.lock` flock newer Codex
-    versions take around their own writes, so a rewrite never races their append."""
-    with _lock:
-        index.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(index.with_name(index.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+def _locked(path: Path) -> contextlib.AbstractContextManager[None]:
+    return locked(path, _lock)
 
 
 def _now_rfc3339() -> str:
