@@ -131,7 +131,7 @@ async def test_materialized_thread_gets_a_row_with_codex_encodings(tmp_path: Pat
     row = codex_row(home, tid(2))
     assert row is not None
     assert row["rollout_path"] == thread.rollout_path and Path(row["rollout_path"]).is_absolute()
-    assert row["source"] == "vscode" or row["source"] == thread.source.to_db_text()
+    assert row["source"] == thread.source.to_db_text() == "cli"
     assert row["model_provider"] == "mock" and row["cwd"] == "/work"
     assert row["preview"] == "Fix the parser" and row["first_user_message"] == "Fix the parser"
     assert row["created_at_ms"] == int(thread.created_at.timestamp() * 1000)

@@ -22,6 +22,7 @@ from codex_thread_store import (
     DeleteThreadParams,
     ReadThreadParams,
     ResumeThreadParams,
+    ThreadNotFound,
     ThreadPersistenceMetadata,
 )
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig
@@ -109,7 +110,8 @@ async def test_create_with_an_id_another_process_holds_is_a_conflict(tmp_path: P
     async with store_at(tmp_path) as store:
         with foreign_writer(tmp_path, tid(7)), pytest.raises(Conflict):
             await store.create_thread(CreateThreadParams(thread_id=tid(7)))
-        assert tid(7) not in {p.stem for p in (tmp_path / "sessions").rglob("*.jsonl")}
+        with pytest.raises(ThreadNotFound):  # the refused create left no row behind
+            await store.read_thread(ReadThreadParams(thread_id=tid(7)))
 
 
 def test_stale_lock_file_left_by_a_killed_writer_is_not_a_held_lock(tmp_path: Path) -> None:

@@ -297,17 +297,6 @@ class CodexStateDb:
             str(r[0]): GitInfo(commit_hash=r[1], branch=r[2], repository_url=r[3]) for r in rows
         }
 
-    def row(self, thread_id: str) -> dict[str, Any] | None:
-        """Codex's row for a thread, as a dict (for tests and `doctor`)."""
-        conn = self._open()
-        if conn is None:
-            return None
-        cursor = conn.execute("SELECT * FROM threads WHERE id = ?", (thread_id,))
-        values = cursor.fetchone()
-        if values is None:
-            return None
-        return dict(zip([d[0] for d in cursor.description], values, strict=True))
-
     # -- helpers --------------------------------------------------------------------
     def _insert(self, conn: sqlite3.Connection, row: Mapping[str, Any]) -> None:
         values = {c: v for c, v in row.items() if c in self._columns}

@@ -25,6 +25,8 @@ import msgspec
 from ..codec import decode_json, encode_json
 from ..cursors import decode_cursor, encode_cursor
 from ..errors import InvalidRequest
+from ..patch import ThreadMetadataPatch
+from ..projection import apply_patch
 from ..search_text import search_words
 from ..timeutil import to_ms
 from ..types import (
@@ -401,15 +403,6 @@ def file_states_for(conn: sqlite3.Connection, paths: Iterable[str]) -> dict[str,
     return out
 
 
-def get_threads(conn: sqlite3.Connection, thread_ids: Iterable[str]) -> dict[str, StoredThread]:
-    out: dict[str, StoredThread] = {}
-    for thread_id in thread_ids:
-        thread = get_thread(conn, thread_id)
-        if thread is not None:
-            out[thread_id] = thread
-    return out
-
-
 def forget_files(
     conn: sqlite3.Connection,
     gone: list[FileState],
@@ -449,10 +442,6 @@ def dir_states(conn: sqlite3.Connection) -> dict[str, int]:
     return {row[0]: row[1] for row in conn.execute("SELECT path, mtime_ns FROM dirs")}
 
 
-def set_dir(conn: sqlite3.Connection, path: str, mtime_ns: int) -> None:
-    conn.execute("INSERT OR REPLACE INTO dirs (path, mtime_ns) VALUES (?,?)", (path, mtime_ns))
-
-
 def get_watermark(conn: sqlite3.Connection, key: str) -> int | None:
     row = conn.execute("SELECT value FROM watermarks WHERE key = ?", (key,)).fetchone()
     return None if row is None else int(row[0])
@@ -462,22 +451,32 @@ def set_watermark(conn: sqlite3.Connection, key: str, value: int) -> None:
     conn.execute("INSERT OR REPLACE INTO watermarks (key, value) VALUES (?, ?)", (key, value))
 
 
-def apply_names(conn: sqlite3.Connection, names: dict[str, str | None]) -> int:
-    """Set each listed thread's name where it differs (one transaction); returns how many
-    rows changed. Used when another process appended to `session_index.jsonl`."""
+def apply_overlays(
+    conn: sqlite3.Connection,
+    names: dict[str, str | None],
+    patches: dict[str, ThreadMetadataPatch] | None = None,
+) -> int:
+    """Over the rows of the listed threads, set names from `session_index.jsonl`, then
+    apply journaled patches, in one transaction; returns how many rows changed."""
     changed = 0
+    patches = patches or {}
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for thread_id, name in names.items():
+        for thread_id in names.keys() | patches.keys():
             row = conn.execute(
                 "SELECT data, live_only FROM threads WHERE thread_id = ?", (thread_id,)
             ).fetchone()
             if row is None:
                 continue
             thread = decode_json(row[0], StoredThread)
-            if thread.name != name:
-                renamed = msgspec.structs.replace(thread, name=name)
-                _upsert(conn, renamed, body=None, live_only=bool(row[1]))
+            updated = thread
+            if thread_id in names:
+                updated = msgspec.structs.replace(updated, name=names[thread_id])
+            patch = patches.get(thread_id)
+            if patch is not None:
+                updated = apply_patch(updated, patch)
+            if updated != thread:
+                _upsert(conn, updated, body=None, live_only=bool(row[1]))
                 changed += 1
         conn.execute("COMMIT")
     except BaseException:

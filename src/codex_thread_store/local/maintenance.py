@@ -15,7 +15,6 @@ from pathlib import Path
 
 import msgspec
 
-from ..projection import apply_patch
 from ..protocol.session_meta import GitInfo
 from ..types import StoredThread
 from . import index, journal, names
@@ -56,7 +55,7 @@ class IndexMaintenance:
                 journal.compact(path)
 
     async def rebuild(self, db: IndexDb) -> int:
-        paths = await asyncio.to_thread(self._all_rollouts)
+        paths, folders = await asyncio.to_thread(self._all_rollouts)
         progress = self._config.progress
         total = len(paths)
         codex_git = await db.call(self._codex_db.git_by_thread)
@@ -86,16 +85,24 @@ class IndexMaintenance:
             await db.run(index.upsert_many, rows)
             if progress is not None:
                 progress(start + len(chunk), total)
+        # Folder watermarks taken before each folder was listed: the refresh below then
+        # re-lists only what changed during the rebuild, instead of every folder again.
+        await db.run(index.forget_files, [], folders, keep_threads=frozenset())
         await self._replay_overlays(db)
         await self.refresh(db, force=True)
         return total
 
-    def _all_rollouts(self) -> list[tuple[Path, bool]]:
+    def _all_rollouts(self) -> tuple[list[tuple[Path, bool]], dict[str, int]]:
+        """Every rollout (with whether it is archived), and each folder's mtime as it was
+        just before the folder was listed."""
         out: list[tuple[Path, bool]] = []
+        folders: dict[str, int] = {}
         for directory in iter_rollout_dirs(self._home):
+            with contextlib.suppress(FileNotFoundError):
+                folders[str(directory)] = directory.stat().st_mtime_ns
             archived = directory == self._home.archived
             out.extend((p, archived) for p in rollout_files(directory))
-        return out
+        return out, folders
 
     async def _replay_overlays(self, db: IndexDb) -> None:
         """Names from `session_index.jsonl`, then journaled patches, over derived rows."""
@@ -104,16 +111,7 @@ class IndexMaintenance:
             names.read_names_since, self._home.session_index, 0
         )
         patches = await asyncio.to_thread(journal.merged_patches, self._config.journal_path)
-        for thread_id in set(names_by_id) | set(patches):
-            thread = await db.run(index.get_thread, thread_id)
-            if thread is None:
-                continue
-            if thread_id in names_by_id:
-                thread = msgspec.structs.replace(thread, name=names_by_id[thread_id])
-            patch = patches.get(thread_id)
-            if patch is not None:
-                thread = apply_patch(thread, patch)
-            await db.run(index.upsert_thread, thread)
+        await db.run(index.apply_overlays, names_by_id, patches)
         if signature is not None:  # these names are applied: the refresh starts after them
             await db.run(index.set_watermark, "session_index_size", end)
             await db.run(index.set_watermark, "session_index", signature)
@@ -207,7 +205,7 @@ class IndexMaintenance:
         by_id, end = await asyncio.to_thread(
             names.read_names_since, self._home.session_index, start
         )
-        await db.run(index.apply_names, by_id)
+        await db.run(index.apply_overlays, by_id)
         await db.run(index.set_watermark, "session_index_size", end)
         await db.run(index.set_watermark, "session_index", signature)
 

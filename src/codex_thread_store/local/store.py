@@ -139,12 +139,18 @@ class LocalThreadStore(ThreadStore):
         if not self.codex_db.present:
             return False
         thread = await self._get(thread_id, include_archived=True)
-        db = await self._index()
+        await self._sync_codex_row(await self._index(), thread)
+        return True
+
+    async def _sync_codex_row(self, db: IndexDb, thread: StoredThread) -> None:
+        """Codex's whole row for `thread`, with the explicit name (if any) from
+        `session_index.jsonl`, which is read only when the home has Codex's database."""
+        if not self.codex_db.present:
+            return
         explicit = await asyncio.to_thread(names.read_names, self.home.session_index)
         await db.call(
-            self.codex_db.sync, thread, changed=None, explicit_name=explicit.get(thread_id)
+            self.codex_db.sync, thread, changed=None, explicit_name=explicit.get(thread.thread_id)
         )
-        return True
 
     def rollout_path_of(self, thread_id: str) -> str | None:
         live = self._live.get(thread_id)
@@ -298,10 +304,7 @@ class LocalThreadStore(ThreadStore):
             thread = await db.run(index.get_thread, thread_id)
             if thread is not None:
                 await db.run(index.upsert_thread, thread, live_only=False)
-                explicit = await asyncio.to_thread(names.read_names, self.home.session_index)
-                await db.call(
-                    self.codex_db.sync, thread, changed=None, explicit_name=explicit.get(thread_id)
-                )
+                await self._sync_codex_row(db, thread)
         # The size first, then the text: a refresh in another process that read the file
         # earlier then sees the bigger size and leaves this thread's rows alone.
         await self._record_file(db, thread_id, live.recorder.path)
@@ -428,41 +431,36 @@ class LocalThreadStore(ThreadStore):
             )
         if not live_only:  # Codex gets a row only once the rollout exists, as its own do
             changed = {c for f in patch.present_fields() for c in PATCH_COLUMNS.get(f, ())}
-            await db.call(self.codex_db.sync, updated, changed=changed - {"name"})
+            await db.call(self.codex_db.sync, updated, changed=changed)
             if patch.name is not msgspec.UNSET:
                 await db.call(self.codex_db.set_name, params.thread_id, patch.name or None)
         return updated
 
     async def archive_thread(self, params: ArchiveThreadParams) -> None:
-        thread = await self._get(params.thread_id, include_archived=True)
-        if thread.is_archived:
-            return
-        db = await self._index()
-        new_path = await self._move(thread, to_archive=True)
-        archived = msgspec.structs.replace(
-            thread, archived_at=utc_now(), rollout_path=str(new_path) if new_path else None
-        )
-        await db.run(index.upsert_thread, archived)
-        if new_path is not None:
-            await self._record_file(db, params.thread_id, new_path)
-        await db.call(self.codex_db.sync, archived, changed=PATCH_COLUMNS["archived"])
+        await self._set_archived(params.thread_id, archived=True)
 
     async def unarchive_thread(self, params: ArchiveThreadParams) -> StoredThread:
-        thread = await self._get(params.thread_id, include_archived=True)
-        if not thread.is_archived:
+        return await self._set_archived(params.thread_id, archived=False)
+
+    async def _set_archived(self, thread_id: str, *, archived: bool) -> StoredThread:
+        """Move the rollout between the two folders, then the index row and Codex's row."""
+        thread = await self._get(thread_id, include_archived=True)
+        if thread.is_archived == archived:
             return thread
         db = await self._index()
-        new_path = await self._move(thread, to_archive=False)
-        restored = msgspec.structs.replace(
-            thread, archived_at=None, rollout_path=str(new_path) if new_path else None
+        new_path = await self._move(thread, to_archive=archived)
+        moved = msgspec.structs.replace(
+            thread,
+            archived_at=utc_now() if archived else None,
+            rollout_path=str(new_path) if new_path else None,
         )
-        await db.run(index.upsert_thread, restored)
+        await db.run(index.upsert_thread, moved)
         if new_path is not None:
-            await self._record_file(db, params.thread_id, new_path)
+            await self._record_file(db, thread_id, new_path)
         # Codex sorts an unarchived thread as just updated (it also touches the file).
-        codex_row = msgspec.structs.replace(restored, updated_at=utc_now())
+        codex_row = moved if archived else msgspec.structs.replace(moved, updated_at=utc_now())
         await db.call(self.codex_db.sync, codex_row, changed=PATCH_COLUMNS["archived"])
-        return restored
+        return moved
 
     async def _move(self, thread: StoredThread, *, to_archive: bool) -> Path | None:
         """Atomically rename the rollout between `sessions/` and `archived_sessions/`."""
