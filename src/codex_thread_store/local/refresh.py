@@ -77,14 +77,7 @@ def changed_files(home: CodexHome, plan: FolderPlan, files_before: dict[str, Fil
         archived = folder == home.archived
         present = rollout_files(folder)
         present_keys = {str(p) for p in present}
-        for path in present:
-            actual = existing_rollout(path)
-            if actual is None:
-                continue
-            st = actual.stat()
-            before = files_before.get(str(path))
-            if before is None or (before.size, before.mtime_ns) != (st.st_size, st.st_mtime_ns):
-                changes.scan.append((path, archived))
+        changes.scan.extend((p, archived) for p in present if _moved(p, files_before))
         changes.gone.extend(p for p in by_folder.get(str(folder), ()) if p not in present_keys)
     for key in plan.vanished:
         changes.gone.extend(by_folder.get(key, ()))
@@ -101,11 +94,19 @@ def stale_files(
         path = Path(raw)
         if raw in queued or not any(path.is_relative_to(r) for r in roots):
             continue  # a path from another machine (a copied home) is not ours to scan
-        actual = existing_rollout(path)
-        if actual is None:
-            continue
-        st = actual.stat()
-        before = files_before.get(raw)
-        if before is None or (before.size, before.mtime_ns) != (st.st_size, st.st_mtime_ns):
+        if _moved(path, files_before):
             out.append((path, home.is_archived_path(path)))
     return out
+
+
+def _moved(path: Path, files_before: dict[str, FileState]) -> bool:
+    """Whether the rollout exists and its size or mtime differs from the watermark."""
+    actual = existing_rollout(path)
+    if actual is None:
+        return False
+    try:
+        st = actual.stat()
+    except FileNotFoundError:  # removed between the two calls
+        return False
+    before = files_before.get(str(path))
+    return before is None or (before.size, before.mtime_ns) != (st.st_size, st.st_mtime_ns)
