@@ -31,7 +31,9 @@ from codex_thread_store import (
     ReadThreadParams,
     ResumeThreadParams,
     SessionSource,
+    StoredThread,
     ThreadStore,
+    UpdateThreadMetadataParams,
 )
 from codex_thread_store.copy import CopyEvent, copy_threads
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig
@@ -163,13 +165,8 @@ async def test_postgres_back_to_a_local_home(postgres: ThreadStore, tmp_path: Pa
     async with open_store(f"local:{tmp_path / 'back'}") as home:
         report = await copy_threads(postgres, home)
         assert report.ok, report.summary()
-        assert (
-            {k: v[:2] for k, v in (await threads_of(home)).items()}
-            == {  # type: ignore[index]
-                k: v[:2]  # type: ignore[index]
-                for k, v in (await threads_of(postgres)).items()
-            }
-        )
+        names_and_archived = {k: v[:2] for k, v in (await threads_of(postgres)).items()}
+        assert {k: v[:2] for k, v in (await threads_of(home)).items()} == names_and_archived
         for n in range(1, THREADS + 1):
             assert await history(home, tid(n), include_archived=True) == await history(
                 postgres, tid(n), include_archived=True
@@ -221,3 +218,22 @@ async def test_copy_of_an_empty_store_is_ok(postgres: ThreadStore) -> None:
     report = await asyncio.wait_for(copy_threads(InMemoryThreadStore(), postgres), 60)
 
     assert report.ok and report.total == 0
+
+
+async def test_verification_reports_what_differs_in_the_target() -> None:
+    class ForgetsNames(InMemoryThreadStore):
+        async def update_thread_metadata(self, params: UpdateThreadMetadataParams) -> StoredThread:
+            patch = params.patch.without("name", "title")
+            return await super().update_thread_metadata(
+                msgspec.structs.replace(params, patch=patch)
+            )
+
+    source = InMemoryThreadStore()
+    await seed(source)
+
+    report = await copy_threads(source, ForgetsNames())
+
+    assert not report.ok and not report.failed
+    assert report.verified == THREADS - 2
+    assert set(report.mismatches) == {tid(1), tid(4)}
+    assert report.mismatches[tid(4)] == "named None in the target, 'renamed thrice' in the source"

@@ -27,6 +27,8 @@ from typing import Literal, Protocol, runtime_checkable
 import msgspec
 
 from .errors import ThreadNotFound, ThreadStoreError
+from .export import rollout_jsonl
+from .importer import ImportedRollout, import_rollout, parse_import
 from .patch import GitInfoPatch, ThreadMetadataPatch
 from .store import ThreadStore
 from .turns import TimedItem, line_time_ms
@@ -121,7 +123,7 @@ class CopyReport:
 @dataclass(frozen=True)
 class _Source:
     thread: StoredThread
-    data: bytes
+    rollout: ImportedRollout
     items: list[TimedItem]
 
 
@@ -225,18 +227,14 @@ async def _all_thread_ids(store: ThreadStore, on_page: Callable[[int], None]) ->
 
 
 async def _read_source(store: ThreadStore, thread_id: str) -> _Source:
-    from .export import rollout_jsonl
-    from .importer import parse_import
-
     thread = await store.read_thread(ReadThreadParams(thread_id=thread_id, include_archived=True))
-    data = await rollout_jsonl(store, thread)
-    lines = parse_import(data).lines
+    rollout = parse_import(await rollout_jsonl(store, thread))
     items: list[TimedItem] = []
     last_ms = 0
-    for line in lines:
+    for line in rollout.lines:
         last_ms = line_time_ms(line.timestamp, last_ms)
         items.append(TimedItem(last_ms, line.item))
-    return _Source(thread, data, items)
+    return _Source(thread, rollout, items)
 
 
 async def _read_target(store: ThreadStore, thread_id: str) -> tuple[StoredThread, int] | None:
@@ -284,9 +282,7 @@ async def _copy_one(source: ThreadStore, target: ThreadStore, thread_id: str) ->
         await target.delete_thread(DeleteThreadParams(thread_id=thread_id))
         existing = None
     if existing is None:
-        from .importer import import_rollout, parse_import
-
-        await import_rollout(target, parse_import(src.data))
+        await import_rollout(target, src.rollout)
     await _apply_metadata(target, src.thread)
     return action, count
 

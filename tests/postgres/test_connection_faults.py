@@ -175,3 +175,19 @@ async def test_unreachable_server_is_a_typed_error_naming_the_server(
     message = str(caught.value)
     assert f"127.0.0.1:{proxy.port}" in message
     assert "s3cret" not in message
+
+
+async def test_migration_retried_after_the_connection_dropped_mid_way(
+    proxy: DropProxy, make_store: StoreMaker, fresh_dsn: str
+) -> None:
+    # A fresh database has no pg_trgm yet: the first migration creates it, and the
+    # connection dies right after (before COMMIT). That is a fault to retry, not a
+    # missing extension.
+    database = fresh_dsn.rsplit("/", 1)[1].split("?")[0]
+    store = make_store(dsn=proxy.dsn(database))
+
+    proxy.drop_after(b"CREATE EXTENSION")
+    await store.open()
+
+    assert proxy.drops == 1
+    assert sql(fresh_dsn, "SELECT count(*) FROM schema_migrations") == [(1,)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from builders import append, history, new_thread, read, tid, user_message
+from builders import append, history, new_thread, now, read, tid, user_message
 from codex_thread_store import (
     AppendThreadItemsParams,
     Internal,
@@ -18,6 +18,7 @@ from codex_thread_store import (
 )
 from codex_thread_store.postgres import PostgresThreadStoreConfig
 from codex_thread_store.postgres.migrations import MIGRATIONS
+from codex_thread_store.timeutil import to_ms
 
 from .helpers import StoreMaker, sql
 
@@ -79,13 +80,18 @@ async def test_a_large_item_round_trips_and_the_limit_is_enforced(make_store: St
 async def test_item_times_are_kept(make_store: StoreMaker) -> None:
     store = make_store()
     await new_thread(store, tid(1))
+    before = to_ms(now())
     await append(store, tid(1), user_message("timed"))
+    after = to_ms(now())
 
-    page = await store.list_items(ListItemsParams(thread_id=tid(1)))
     created = (await read(store, tid(1))).created_at
+    # Another store instance reads them back from the rows, not from process state.
+    page = await make_store().list_items(ListItemsParams(thread_id=tid(1)))
 
     assert [i.item_ordinal for i in page.items] == [0, 1]
-    assert all(i.item_created_at_ms >= int(created.timestamp() * 1000) for i in page.items)
+    meta_ms, appended_ms = (i.item_created_at_ms for i in page.items)
+    assert meta_ms == to_ms(created)  # the session_meta is written at creation
+    assert before <= appended_ms <= after
 
 
 async def test_reopening_a_migrated_database_applies_nothing(

@@ -111,12 +111,10 @@ class PostgresThreadStoreConfig:
         fields: dict[str, object] = {}
         if "schema" in ours:
             fields["schema"] = ours["schema"]
-        for name in ("max_item_bytes",):
-            if name in ours:
-                fields[name] = _parse_number(name, ours[name], int)
-        for name in ("lease_ttl_s",):
-            if name in ours:
-                fields[name] = _parse_number(name, ours[name], float)
+        if "max_item_bytes" in ours:
+            fields["max_item_bytes"] = _parse_number("max_item_bytes", ours["max_item_bytes"], int)
+        if "lease_ttl_s" in ours:
+            fields["lease_ttl_s"] = _parse_number("lease_ttl_s", ours["lease_ttl_s"], float)
         fields.update(overrides)
         ttl = fields.get("lease_ttl_s")
         if isinstance(ttl, float | int) and "lease_renew_interval_s" not in fields:

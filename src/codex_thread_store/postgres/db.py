@@ -79,11 +79,11 @@ class Database:
         what: str,
         fn: Callable[[Conn], Awaitable[T]],
         *,
-        retry: bool = True,
         deadline_s: float | None = None,
         transaction: bool = True,
     ) -> T:
-        """`fn(conn)` in one transaction; retried on connection faults while `retry`.
+        """`fn(conn)` in one transaction; retried on connection faults until the deadline
+        (`deadline_s`, else the configured `retry_deadline_s`).
 
         `transaction=False` runs `fn` in autocommit mode (reads only), which saves the
         BEGIN and COMMIT round trips.
@@ -110,7 +110,7 @@ class Database:
                 raise
             except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
                 fault = classify(exc)
-                if fault is Fault.FATAL or not retry or time.monotonic() + backoff > deadline:
+                if fault is Fault.FATAL or time.monotonic() + backoff > deadline:
                     raise translate(exc, server=self.config.describe(), what=what) from exc
                 if fault is Fault.CONNECTION:
                     # After a restart every idle pooled connection is dead: drop them all

@@ -130,17 +130,15 @@ async def append(
     return True
 
 
-async def insert_items(
-    conn: Conn, owner: str, thread_id: str, items: Sequence[TimedItem], *, first_seq: int = 0
-) -> None:
-    """Bulk-load history rows with COPY (thread creation and imports)."""
+async def insert_items(conn: Conn, owner: str, thread_id: str, items: Sequence[TimedItem]) -> None:
+    """Bulk-load a new thread's history rows from seq 0 with COPY (creation and imports)."""
     async with conn.cursor() as cur, cur.copy(_COPY_ITEMS) as copy:
-        for offset, timed in enumerate(items):
+        for seq, timed in enumerate(items):
             await copy.write_row(
                 item_row(
                     owner,
                     thread_id,
-                    first_seq + offset,
+                    seq,
                     timed.item,
                     timed.item.encode(),
                     from_ms(timed.created_at_ms),

@@ -15,10 +15,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import psycopg
 from psycopg import sql
 
 from ..errors import Internal
 from .db import Conn
+from .errors import Fault, classify
 
 __all__ = ["MIGRATIONS", "Migration", "apply_migrations", "current_version"]
 
@@ -201,13 +203,13 @@ async def apply_migrations(conn: Conn, schema: str) -> list[int]:
     # Re-read under the lock: another process may have finished while we waited.
     version = await current_version(conn, schema) or 0
     _refuse_newer(version, latest, schema)
-    trgm = await _trigram_schema(conn, schema)
+    trgm = sql.Identifier(await _trigram_schema(conn, schema)).as_string(conn)
     applied = []
     await conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(ident))
     for migration in MIGRATIONS:
         if migration.version <= version:
             continue
-        body = migration.sql.replace("{trgm}", _quote_ident(trgm))
+        body = migration.sql.replace("{trgm}", trgm)
         await conn.execute(body.encode())
         await conn.execute(
             "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
@@ -230,7 +232,9 @@ async def _trigram_schema(conn: Conn, schema: str) -> str:
         await conn.execute(
             sql.SQL("CREATE EXTENSION pg_trgm WITH SCHEMA {}").format(sql.Identifier(schema))
         )
-    except Exception as exc:
+    except psycopg.Error as exc:
+        if classify(exc) is not Fault.FATAL:
+            raise  # a dropped connection: `Database.run` reruns the whole migration
         raise Internal(
             f"could not create the pg_trgm extension that thread search needs ({exc}); "
             "install PostgreSQL's contrib modules (Debian: postgresql-contrib) or ask the "
@@ -245,7 +249,3 @@ def _refuse_newer(version: int, latest: int, schema: str) -> None:
             f"schema {schema} is at version {version}, newer than this library's {latest}; "
             "upgrade codex-thread-store before opening this database"
         )
-
-
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

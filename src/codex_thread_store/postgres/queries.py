@@ -17,9 +17,10 @@ from psycopg import sql
 
 from ..cursors import decode_cursor, encode_cursor
 from ..errors import InvalidRequest
+from ..memory.listing import metadata_texts, sort_value
 from ..protocol.messages import message_texts
 from ..search_text import make_snippet, search_words
-from ..timeutil import from_ms, to_ms
+from ..timeutil import from_ms
 from ..types import (
     ListThreadsParams,
     RelationKind,
@@ -117,13 +118,13 @@ async def _page(
     next_cursor = None
     if len(rows) > page_size:
         last = threads[-1]
-        stamp = {
-            ThreadSortKey.CREATED_AT: last.created_at,
-            ThreadSortKey.UPDATED_AT: last.updated_at,
-            ThreadSortKey.RECENCY_AT: last.recency_at,
-        }[sort_key]
         next_cursor = encode_cursor(
-            kind, s=sort_key.value, d=direction.value, o=tag, v=to_ms(stamp), id=last.thread_id
+            kind,
+            s=sort_key.value,
+            d=direction.value,
+            o=tag,
+            v=sort_value(last, sort_key),
+            id=last.thread_id,
         )
     return threads, next_cursor
 
@@ -215,8 +216,7 @@ async def search_threads(
     bodies = await _first_matching_texts(conn, owner, words, threads)
     results = []
     for thread in threads:
-        texts = [t for t in (thread.name, thread.preview, thread.first_user_message) if t]
-        texts += bodies.get(thread.thread_id, [])
+        texts = metadata_texts(thread) + bodies.get(thread.thread_id, [])
         results.append(StoredThreadSearchResult(thread=thread, snippet=make_snippet(words, texts)))
     return results, cursor
 
@@ -229,12 +229,7 @@ async def _first_matching_texts(
     need = [
         t.thread_id
         for t in threads
-        if not any(
-            w in text.casefold()
-            for text in (t.name, t.preview, t.first_user_message)
-            if text
-            for w in words
-        )
+        if not any(w in text.casefold() for text in metadata_texts(t) for w in words)
     ]
     if not need:
         return {}

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 from psycopg.types.json import Jsonb
 
+from ..memory.listing import metadata_texts
 from ..patch import TokenUsage
 from ..protocol.messages import message_texts
 from ..protocol.rollout import RolloutItem
@@ -88,8 +89,7 @@ def meta_search(thread: StoredThread) -> str:
 
     Python's `casefold` (not SQL `lower`) so every store folds the same way.
     """
-    parts = [thread.name or "", thread.preview, thread.first_user_message or ""]
-    return "\n".join(parts).casefold()
+    return "\n".join(metadata_texts(thread)).casefold()
 
 
 def _json(value: Any) -> Jsonb | None:
