@@ -12,7 +12,6 @@ import html
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from .protocol.rollout import RolloutLine, encode_line
 from .store import ThreadStore
@@ -215,8 +214,6 @@ async def rollout_jsonl(store: ThreadStore, thread: StoredThread) -> bytes:
     if isinstance(store, LocalThreadStore) and thread.rollout_path:
         root = store.home.root
         return await asyncio.to_thread(flatten_rollout, root, Path(thread.rollout_path))
-    from .codec import encode_json
-
     out: list[bytes] = []
     cursor: str | None = None
     while True:
@@ -226,11 +223,8 @@ async def rollout_jsonl(store: ThreadStore, thread: StoredThread) -> bytes:
             )
         )
         for stored in page.items:
-            line: dict[str, Any] = {
-                "timestamp": format_rfc3339_ms(from_ms(stored.item_created_at_ms))
-            }
-            line.update(stored.item.to_json())
-            out.append(encode_json(line) + b"\n")
+            timestamp = format_rfc3339_ms(from_ms(stored.item_created_at_ms))
+            out.append(encode_line(RolloutLine(timestamp, stored.item)) + b"\n")
         cursor = page.next_cursor
         if cursor is None:
             return b"".join(out)

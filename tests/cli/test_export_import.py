@@ -136,3 +136,25 @@ def test_import_a_compressed_rollout(shared_demo: DemoHome, tmp_path: Path) -> N
     other = Cli(tmp_path / "h3")
     other.ok("import", str(packed))
     assert rollout_of(other.home, shared_demo.triage).read_bytes() == data
+
+
+def test_jsonl_of_a_store_without_files_reads_back(shared_demo: DemoHome) -> None:
+    import asyncio
+
+    from codex_thread_store.export import rollout_jsonl
+    from codex_thread_store.importer import import_rollout, parse_import
+    from codex_thread_store.memory import InMemoryThreadStore
+
+    original = parse_import(rollout_of(shared_demo.home, shared_demo.triage).read_bytes())
+
+    async def export_from_memory() -> bytes:
+        async with InMemoryThreadStore() as store:
+            thread = await import_rollout(store, original)
+            return await rollout_jsonl(store, thread)
+
+    exported = parse_import(asyncio.run(export_from_memory()))
+    assert exported.thread_id == shared_demo.triage
+    assert [line.item.to_json() for line in exported.lines[1:]] == [
+        line.item.to_json() for line in original.lines[1:]
+    ]
+    assert all(line.timestamp.endswith("Z") for line in exported.lines)

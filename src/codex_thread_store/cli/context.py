@@ -16,7 +16,6 @@ import click
 
 from .exit_codes import CliError, ExitCode
 from .open_store import (
-    Progress,
     StoreSpec,
     connection_errors,
     missing_home,
@@ -28,6 +27,7 @@ from .open_store import (
 if TYPE_CHECKING:
     from ..local import LocalThreadStore
     from ..store import ThreadStore
+    from .progress import Progress
 
 __all__ = ["CliContext", "pass_cli"]
 

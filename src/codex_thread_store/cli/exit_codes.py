@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import sys
 
-from ..errors import Conflict, InvalidRequest, ThreadNotFound, ThreadStoreError
+from ..errors import Conflict, InvalidRequest, ThreadNotFound
 
 __all__ = ["EXIT_CODES_HELP", "CliError", "ExitCode", "exit_code_for", "is_unavailable"]
 
@@ -60,8 +60,6 @@ def exit_code_for(exc: BaseException) -> ExitCode:
         return ExitCode.USAGE
     if isinstance(exc, Conflict):
         return ExitCode.CONFLICT
-    if isinstance(exc, ThreadStoreError):
-        return ExitCode.ERROR
     return ExitCode.ERROR
 
 

@@ -17,7 +17,7 @@ import contextlib
 import dataclasses
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +28,7 @@ from .exit_codes import CliError, ExitCode, is_unavailable
 
 if TYPE_CHECKING:
     from ..store import ThreadStore
+    from .progress import Progress
 
 __all__ = [
     "StoreSpec",
@@ -37,8 +38,6 @@ __all__ = [
     "parse_store_url",
     "resolve_spec",
 ]
-
-Progress = Callable[[int, int], None]
 
 _PG_PREFIXES = ("postgresql://", "postgres://")
 _SECRET_PARAMS = frozenset({"password", "sslpassword"})
@@ -71,11 +70,6 @@ class StoreSpec:
         if self.url is not None:
             return _public_url(self.url, self.owner)
         return f"{self.scheme}:"
-
-
-def _default_home() -> Path:
-    env = os.environ.get("CODEX_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".codex"
 
 
 def _absolute(path: Path) -> Path:
@@ -146,7 +140,11 @@ def resolve_spec(home: Path | None, url: str | None, *, owner: str | None = None
         raise CliError("pass either --home or --store, not both", ExitCode.USAGE)
     if url is not None:
         return parse_store_url(url, owner=owner)
-    return StoreSpec("local", _absolute(home or _default_home()))
+    if home is None:
+        from ..local.layout import default_codex_home
+
+        home = default_codex_home()
+    return StoreSpec("local", _absolute(home))
 
 
 def missing_home(home: Path) -> CliError:

@@ -9,20 +9,20 @@ index in one query; other stores are paged through `list_threads`.
 from __future__ import annotations
 
 import re
-import uuid
 from bisect import bisect_left
 from collections.abc import Sequence
 
-from ..errors import ThreadNotFound
+from ..errors import InvalidRequest, ThreadNotFound
+from ..ids import parse_thread_id
 from ..store import ThreadStore
 from ..types import ListThreadsParams, ReadThreadParams, StoredThread
 from .exit_codes import CliError, ExitCode
+from .pages import iter_threads
 
 __all__ = ["all_thread_ids", "resolve_thread", "short_ids", "thread_label"]
 
 _PREFIX_RE = re.compile(r"^[0-9a-fA-F-]+$")
 _MAX_CANDIDATES = 10
-_PAGE = 500
 
 
 def thread_label(thread: StoredThread, width: int = 60) -> str:
@@ -40,10 +40,11 @@ async def resolve_thread(store: ThreadStore, text: str) -> StoredThread:
     text = text.strip()
     if not text:
         raise CliError("empty thread id; pass an id, an id prefix or a name", ExitCode.USAGE)
-    if _is_full_id(text):
+    full_id = _full_id(text)
+    if full_id is not None:
         try:
             return await store.read_thread(
-                ReadThreadParams(thread_id=text.lower(), include_archived=True)
+                ReadThreadParams(thread_id=full_id, include_archived=True)
             )
         except ThreadNotFound:
             pass  # it might still be a (strange) name
@@ -67,11 +68,12 @@ async def resolve_thread(store: ThreadStore, text: str) -> StoredThread:
     )
 
 
-def _is_full_id(text: str) -> bool:
+def _full_id(text: str) -> str | None:
+    """`text` as a canonical thread id, if it is one (any case)."""
     try:
-        return str(uuid.UUID(text)) == text.lower()
-    except ValueError:
-        return False
+        return parse_thread_id(text)
+    except InvalidRequest:
+        return None
 
 
 async def _candidates(store: ThreadStore, text: str) -> list[StoredThread]:
@@ -81,20 +83,11 @@ async def _candidates(store: ThreadStore, text: str) -> list[StoredThread]:
         return local
     found: dict[str, StoredThread] = {}
     folded = text.casefold()
-    for archived in (False, True):
-        cursor: str | None = None
-        while True:
-            page = await store.list_threads(
-                ListThreadsParams(page_size=_PAGE, cursor=cursor, archived=archived)
-            )
-            for thread in page.items:
-                if (is_prefix and thread.thread_id.startswith(text.lower())) or (
-                    thread.name is not None and thread.name.casefold() == folded
-                ):
-                    found[thread.thread_id] = thread
-            cursor = page.next_cursor
-            if cursor is None:
-                break
+    async for thread in iter_threads(store):
+        if (is_prefix and thread.thread_id.startswith(text.lower())) or (
+            thread.name is not None and thread.name.casefold() == folded
+        ):
+            found[thread.thread_id] = thread
     return sorted(found.values(), key=lambda t: t.thread_id)
 
 
@@ -138,18 +131,7 @@ async def all_thread_ids(store: ThreadStore) -> list[str]:
                 return sorted(reader.all_ids())
 
         return await asyncio.to_thread(query)
-    ids: list[str] = []
-    for archived in (False, True):
-        cursor: str | None = None
-        while True:
-            page = await store.list_threads(
-                ListThreadsParams(page_size=_PAGE, cursor=cursor, archived=archived)
-            )
-            ids.extend(t.thread_id for t in page.items)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
-    return sorted(ids)
+    return sorted([t.thread_id async for t in iter_threads(store)])
 
 
 def short_ids(wanted: Sequence[str], every_id: Sequence[str], minimum: int = 8) -> dict[str, str]:

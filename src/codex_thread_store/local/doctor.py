@@ -27,7 +27,6 @@ import os
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -35,18 +34,16 @@ import msgspec
 from ..errors import Conflict
 from ..protocol.rollout import RolloutLine
 from . import index
+from .codex_db import CODEX_STATE_DB
 from .config import LocalThreadStoreConfig
 from .index_reader import IndexReader
 from .layout import CodexHome, parse_rollout_name
 from .rollout_files import existing_rollout, parse_rollout, read_rollout_bytes, repair_torn_tail
-from .scan import iter_rollout_dirs, rollout_files
+from .scan import Progress, iter_rollout_dirs, rollout_files
 from .writer_lock import WriterLock, writer_is_live
 
 __all__ = ["FIXABLE", "INDEX_KINDS", "Finding", "HomeCheck", "examine", "repair"]
 
-Progress = Callable[[int, int], None]
-
-CODEX_STATE_DB = "state_5.sqlite"
 INDEX_KINDS = frozenset({"index", "unindexed_file", "stale_row", "orphan_row"})
 """The findings a rebuild of our index is about (what `reindex --check` reports)."""
 CODEX_ROW_KINDS = frozenset(

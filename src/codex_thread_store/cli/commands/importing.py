@@ -46,6 +46,7 @@ def import_command(cli: CliContext, files: tuple[Path, ...], new_id: bool, as_js
       codex-threads export 01a1fbf9-e0e1 --format jsonl | codex-threads --home ./h import -
     """
     from ...importer import parse_import
+    from ...local.rollout_files import read_rollout_bytes
     from ..progress import progress_bar
 
     rollouts = []
@@ -53,14 +54,8 @@ def import_command(cli: CliContext, files: tuple[Path, ...], new_id: bool, as_js
         if str(path) == "-":
             rollouts.append(parse_import(sys.stdin.buffer.read(), None))
             continue
-        data = path.read_bytes()
-        name = path.name
-        if name.endswith(".zst"):  # Codex compresses old rollouts in place
-            import zstandard
-
-            data = zstandard.ZstdDecompressor().decompressobj().decompress(data)
-            name = name.removesuffix(".zst")
-        rollouts.append(parse_import(data, name))
+        # Codex compresses old rollouts in place: `.zst` files are read decompressed.
+        rollouts.append(parse_import(read_rollout_bytes(path), path.name.removesuffix(".zst")))
 
     async def body(store: ThreadStore) -> list[StoredThread]:
         from ...importer import import_rollout

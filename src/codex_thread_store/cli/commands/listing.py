@@ -20,6 +20,7 @@ from ...types import (
 from ..console import emit_json, emit_jsonl, stderr_is_terminal, stdout_is_terminal
 from ..context import CliContext, pass_cli
 from ..exit_codes import CliError, ExitCode
+from ..pages import collect_pages
 
 __all__ = ["list_command"]
 
@@ -152,14 +153,12 @@ def list_command(
                 if children_of
                 else ThreadRelationFilter.descendants_of(root.thread_id)
             )
-        listing = _Listing()
-        page_cursor = cursor
-        while True:
-            page = await store.list_threads(params(page_cursor, relation))
-            listing.threads.extend(page.items)
-            listing.next_cursor = page_cursor = page.next_cursor
-            if not all_pages or page_cursor is None:
-                break
+        threads, next_cursor = await collect_pages(
+            lambda page_cursor: store.list_threads(params(page_cursor, relation)),
+            cursor,
+            all_pages=all_pages,
+        )
+        listing = _Listing(threads, next_cursor)
         if as_json or as_jsonl:
             return listing
         from ..resolve import all_thread_ids, short_ids

@@ -9,6 +9,7 @@ from ...types import SearchThreadsParams, StoredThreadSearchResult, ThreadSearch
 from ..console import emit_json, emit_jsonl, out_console, stderr_is_terminal, stdout_is_terminal
 from ..context import CliContext, pass_cli
 from ..exit_codes import CliError, ExitCode
+from ..pages import collect_pages
 
 __all__ = ["search_command"]
 
@@ -59,25 +60,22 @@ def search_command(
         raise CliError("pass either --json or --jsonl, not both", ExitCode.USAGE)
 
     async def body(store: ThreadStore) -> tuple[ThreadSearchPage, dict[str, str]]:
-        results: list[StoredThreadSearchResult] = []
-        page_cursor = cursor
-        while True:
-            page = await store.search_threads(
+        results, next_cursor = await collect_pages(
+            lambda page_cursor: store.search_threads(
                 SearchThreadsParams(
                     search_term=text, page_size=limit, cursor=page_cursor, archived=archived
                 )
-            )
-            results.extend(page.items)
-            page_cursor = page.next_cursor
-            if not all_pages or page_cursor is None:
-                break
+            ),
+            cursor,
+            all_pages=all_pages,
+        )
         shorts: dict[str, str] = {}
         if stdout_is_terminal() and not (as_json or as_jsonl):
             from ..resolve import all_thread_ids, short_ids
 
             ids = [r.thread.thread_id for r in results]
             shorts = short_ids(ids, await all_thread_ids(store))
-        return ThreadSearchPage(items=results, next_cursor=page_cursor), shorts
+        return ThreadSearchPage(items=results, next_cursor=next_cursor), shorts
 
     page, shorts = cli.run(body)
     if as_json:

@@ -9,7 +9,7 @@ import click
 import msgspec
 
 from ...store import ThreadStore
-from ...types import ListThreadsParams, StoredThread
+from ...types import StoredThread
 from ..console import emit_json, out_console, stdout_is_terminal
 from ..context import CliContext, pass_cli
 
@@ -51,21 +51,6 @@ class StoreStats(msgspec.Struct, kw_only=True):
             table.setdefault(key, Bucket()).add(turns, size)
 
 
-async def _all_threads(store: ThreadStore) -> list[StoredThread]:
-    threads: list[StoredThread] = []
-    for archived in (False, True):
-        cursor: str | None = None
-        while True:
-            page = await store.list_threads(
-                ListThreadsParams(page_size=1000, cursor=cursor, archived=archived)
-            )
-            threads.extend(page.items)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
-    return threads
-
-
 def _file_sizes(paths: list[str | None]) -> list[int]:
     from ...local.rollout_files import existing_rollout
 
@@ -93,9 +78,10 @@ def stats_command(cli: CliContext, as_json: bool) -> None:
 
         async def body(store: ThreadStore) -> StoreStats:
             from ...local import LocalThreadStore
+            from ..pages import iter_threads
             from ..turn_counts import turn_counts
 
-            threads = await _all_threads(store)
+            threads = [t async for t in iter_threads(store, page_size=1000)]
             stats = StoreStats()
             local = isinstance(store, LocalThreadStore)
             for start in range(0, len(threads), 200):
