@@ -14,10 +14,10 @@ from codex_thread_store import (
     ListTurnsParams,
     RolloutItem,
     SearchThreadsParams,
-    StoredTurnItemsView,
     ThreadManager,
     ThreadMetadataPatch,
     ThreadPersistenceMetadata,
+    TurnItemsView,
 )
 
 
@@ -61,9 +61,9 @@ async def main() -> None:
         print(f"      originator={thread.originator} forked_from={thread.forked_from_id}")
 
     turns = await store.list_turns(
-        ListTurnsParams(thread_id=live.thread_id, items_view=StoredTurnItemsView.FULL)
+        ListTurnsParams(thread_id=live.thread_id, items_view=TurnItemsView.FULL)
     )
-    print(f"turns of {live.thread_id}: {[(t.turn_id, t.status.value) for t in turns.turns]}")
+    print(f"turns of {live.thread_id}: {[(t.id, t.status.value) for t in turns.turns]}")
 
     hits = await store.search_threads(SearchThreadsParams(search_term="regression"))
     print("search 'regression':", [(h.thread.thread_id, h.snippet) for h in hits.items])

@@ -161,13 +161,44 @@ def exec_command_end(
     )
 
 
-def item_completed(item_type: str, text: str, *, turn_id: str = "turn-1") -> RolloutItem:
+def core_item(item_type: str, text: str) -> dict[str, Any]:
+    """A core turn item as Codex 0.169+ writes it in `item_completed`: `UserMessage`,
+    `AgentMessage`, `Plan`, `Reasoning` or `CommandExecution` (running `text`, exit 0)."""
+    item: dict[str, Any] = {"type": item_type, "id": f"item-{text}"}
+    if item_type == "UserMessage":
+        item["content"] = [{"type": "text", "text": text, "text_elements": []}]
+    elif item_type == "AgentMessage":
+        item["content"] = [{"type": "Text", "text": text}]
+    elif item_type == "Plan":
+        item["text"] = text
+    elif item_type == "Reasoning":
+        item["summary_text"] = [text]
+    elif item_type == "CommandExecution":
+        item.update(
+            command=["/bin/bash", "-lc", text],
+            cwd=f"file://{DEFAULT_CWD}",
+            parsed_cmd=[{"type": "unknown", "cmd": text}],
+            source="agent",
+            status="completed",
+            aggregated_output="",
+            exit_code=0,
+            duration={"secs": 0, "nanos": 5_000_000},
+        )
+    else:
+        item["content"] = [{"type": "Text", "text": text}]
+    return item
+
+
+def item_completed(
+    item_type: str, text: str, *, turn_id: str = "turn-1", thread_id: str | None = None
+) -> RolloutItem:
     """A 0.169-style `item_completed` event (kept in paginated history; in legacy
     history only for plan items)."""
     return event(
         "item_completed",
+        thread_id=thread_id or tid(1),
         turn_id=turn_id,
-        item={"type": item_type, "id": f"item-{text}", "content": [{"type": "Text", "text": text}]},
+        item=core_item(item_type, text),
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from .protocol.items import UnknownThreadItem
 from .protocol.rollout import RolloutItem
 from .protocol.sources import SessionSource, ThreadSource
 
@@ -19,6 +20,8 @@ def enc_hook(obj: Any) -> Any:
         return obj.to_rollout()
     if isinstance(obj, RolloutItem):
         return obj.to_json()
+    if isinstance(obj, UnknownThreadItem):
+        return obj.raw
     if isinstance(obj, str):  # ThreadSource and other str subclasses
         return str(obj)
     raise NotImplementedError(f"cannot encode {type(obj).__name__}")

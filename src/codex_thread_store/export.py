@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from .protocol.items import Turn
 from .protocol.rollout import RolloutLine, encode_line
 from .store import ThreadStore
-from .timeutil import format_rfc3339_ms, from_ms
+from .timeutil import format_rfc3339_ms, from_ms, to_ms
 from .transcript import Entry, transcript_entries
-from .types import ListItemsParams, StoredThread, StoredTurn
+from .types import LoadThreadHistoryParams, StoredThread
 
 __all__ = [
     "flatten_rollout",
@@ -32,6 +33,7 @@ _ROLE = {
     "user": "You",
     "assistant": "Assistant",
     "reasoning": "Thinking",
+    "plan": "Plan",
     "tool_call": "Tool call",
     "tool_output": "Tool output",
     "note": "Note",
@@ -84,10 +86,10 @@ def thread_facts(
     return [(k, v) for k, v in facts if v]
 
 
-def _turn_heading(turn: StoredTurn, number: int) -> str:
+def _turn_heading(turn: Turn, number: int) -> str:
     parts = [f"Turn {number}", turn.status.value]
-    if turn.turn_created_at_ms is not None:
-        parts.append(format_rfc3339_ms(from_ms(turn.turn_created_at_ms)))
+    if turn.started_at is not None:
+        parts.append(format_rfc3339_ms(from_ms(turn.started_at * 1000)))
     if turn.error is not None:
         parts.append(f"error: {turn.error.message}")
     return " · ".join(parts)
@@ -110,7 +112,7 @@ def _md_entry(entry: Entry) -> str:
     return f"{head}\n\n{_fence(entry.text)}"
 
 
-def render_markdown(thread: StoredThread, turns: Sequence[StoredTurn]) -> str:
+def render_markdown(thread: StoredThread, turns: Sequence[Turn]) -> str:
     """The thread as a Markdown document: a facts table, then each turn in full."""
     out = [f"# {thread_title(thread)}", "", "| | |", "|---|---|"]
     for key, value in thread_facts(thread):
@@ -146,7 +148,7 @@ def _html_entry(entry: Entry) -> str:
     return f'<div class="entry {entry.kind}"><div class="role">{role}</div>{inner}</div>'
 
 
-def render_html(thread: StoredThread, turns: Sequence[StoredTurn]) -> str:
+def render_html(thread: StoredThread, turns: Sequence[Turn]) -> str:
     """The thread as one self-contained HTML page (no scripts, no external assets)."""
     title = html.escape(thread_title(thread))
     rows = "".join(
@@ -214,17 +216,17 @@ async def rollout_jsonl(store: ThreadStore, thread: StoredThread) -> bytes:
     if isinstance(store, LocalThreadStore) and thread.rollout_path:
         root = store.home.root
         return await asyncio.to_thread(flatten_rollout, root, Path(thread.rollout_path))
+    history = await store.load_history(
+        LoadThreadHistoryParams(thread_id=thread.thread_id, include_archived=True)
+    )
+    times = history.item_created_at_ms or []
+    fallback = to_ms(thread.created_at)
+    paginated = thread.history_mode == "paginated"
     out: list[bytes] = []
-    cursor: str | None = None
-    while True:
-        page = await store.list_items(
-            ListItemsParams(
-                thread_id=thread.thread_id, include_archived=True, cursor=cursor, page_size=500
-            )
+    for position, item in enumerate(history.items):
+        written = times[position] if position < len(times) else fallback
+        line = RolloutLine(
+            format_rfc3339_ms(from_ms(written)), item, position if paginated else None
         )
-        for stored in page.items:
-            timestamp = format_rfc3339_ms(from_ms(stored.item_created_at_ms))
-            out.append(encode_line(RolloutLine(timestamp, stored.item)) + b"\n")
-        cursor = page.next_cursor
-        if cursor is None:
-            return b"".join(out)
+        out.append(encode_line(line) + b"\n")
+    return b"".join(out)

@@ -19,7 +19,6 @@ from .patch import ThreadMetadataPatch
 from .protocol.rollout import RolloutItem, first_session_meta
 from .protocol.sources import SessionSource, ThreadSource
 from .store import ThreadStore
-from .turns import TimedItem, split_turns
 from .types import (
     CreateThreadParams,
     LoadThreadHistoryParams,
@@ -275,10 +274,30 @@ class ThreadManager:
         return live.originator if live is not None else None
 
 
+_TURN_STARTS = frozenset({"task_started", "turn_started"})
+_TURN_ENDS = frozenset({"task_complete", "turn_complete", "turn_aborted"})
+
+
+def _turn_starts(items: list[RolloutItem]) -> list[int]:
+    """Where each turn of a raw history begins: its start event, or, in old files without
+    start events, the user message that opened it."""
+    tags = [item.payload_type if item.type == "event_msg" else None for item in items]
+    if any(tag in _TURN_STARTS for tag in tags):
+        return [i for i, tag in enumerate(tags) if tag in _TURN_STARTS]
+    starts: list[int] = []
+    open_turn = False
+    for i, tag in enumerate(tags):
+        if tag == "user_message" and not open_turn:
+            starts.append(i)
+            open_turn = True
+        elif tag in _TURN_ENDS:
+            open_turn = False
+    return starts
+
+
 def _last_turns(items: list[RolloutItem], count: int) -> list[RolloutItem]:
-    spans, _ = split_turns([TimedItem(0, item) for item in items])
-    if len(spans) <= count:
-        start = spans[0].start if spans else len(items)
-    else:
-        start = spans[-count].start
-    return items[start:]
+    """The raw items of the last `count` turns (a fork keeps whole turns)."""
+    starts = _turn_starts(items)
+    if not starts:
+        return []
+    return items[starts[max(0, len(starts) - count)] :]

@@ -1,26 +1,52 @@
-"""A readable transcript of a turn: who said what, which tools ran and what they returned.
+"""A readable transcript of a turn: who said what, which tools ran and how they ended.
 
-Pure functions over rollout items, shared by `codex-threads show` and `export`. Messages
-come from the event stream (`user_message` / `agent_message`, or 0.169's `item_completed`
-items), which is what Codex shows; `response_item` messages repeat them (plus developer
-instructions) and are used only for a turn that has no message events. A tool call is
-shown once: its call, then its output, whichever records carry them.
+Pure functions over the typed view (`Turn.items`, see `protocol/items`), shared by
+`codex-threads show` and `export`: a transcript shows exactly the items Codex's app-server
+shows, rendered as text. A command reads `$ command`, its output, and how it ended when
+that was not a clean exit (exit code, failed, declined).
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .protocol.messages import agent_message_text, user_message
-from .protocol.rollout import RolloutItem
+from .protocol.items import (
+    AgentMessageItem,
+    CollabAgentToolCallItem,
+    CommandExecutionItem,
+    ContextCompactionItem,
+    DynamicToolCallItem,
+    EnteredReviewModeItem,
+    ExitedReviewModeItem,
+    FileChangeItem,
+    FunctionCallOutputItem,
+    HookPromptItem,
+    ImageGenerationItem,
+    ImageInput,
+    ImageViewItem,
+    LocalImageInput,
+    McpToolCallItem,
+    PlanItem,
+    ReasoningItem,
+    SleepItem,
+    SubAgentActivityItem,
+    TextInput,
+    ThreadItem,
+    UnknownThreadItem,
+    UserMessageItem,
+    WebSearchItem,
+)
 
-__all__ = ["Entry", "EntryKind", "fold", "transcript_entries"]
+__all__ = ["Entry", "EntryKind", "command_outcome", "fold", "shown_command", "transcript_entries"]
+
+_SHELLS = frozenset({"bash", "sh", "zsh"})
 
 EntryKind = str
-"""`user`, `assistant`, `reasoning`, `tool_call`, `tool_output` or `note`."""
+"""`user`, `assistant`, `reasoning`, `plan`, `tool_call`, `tool_output` or `note`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,167 +66,142 @@ def fold(text: str, max_lines: int, max_line_chars: int = 200) -> str:
     return "\n".join([*shown[:max_lines], f"… {hidden} more line{'s' if hidden != 1 else ''}"])
 
 
-def transcript_entries(items: Sequence[RolloutItem]) -> list[Entry]:
-    """The entries of one turn (or any run of items), in order."""
-    has_message_events = any(
-        user_message(i) is not None or agent_message_text(i) is not None for i in items
-    )
-    called: set[str] = set()
+def transcript_entries(items: Sequence[ThreadItem]) -> list[Entry]:
+    """The entries of one turn's items, in order (items with nothing to show are left out)."""
     out: list[Entry] = []
     for item in items:
-        entry = _entry(item, has_message_events, called)
-        if entry is not None:
-            out.append(entry)
+        out.extend(_entries(item))
     return out
 
 
-def _payload(item: RolloutItem) -> dict[str, Any]:
-    return item.payload if isinstance(item.payload, dict) else {}
-
-
-def _entry(item: RolloutItem, has_message_events: bool, called: set[str]) -> Entry | None:
-    user = user_message(item)
-    if user is not None:
-        text = user.text + ("\n[image]" if user.has_images else "")
-        return Entry("user", text.strip() or "[image]")
-    agent = agent_message_text(item)
-    if agent is not None:
-        return Entry("assistant", agent)
-    payload = _payload(item)
-    tag = payload.get("type")
-    if item.type == "response_item":
-        return _response_entry(payload, tag, has_message_events, called)
-    if item.type == "event_msg":
-        return _event_entry(payload, tag, called)
-    if item.type == "compacted":
-        return Entry("note", "history compacted")
+def command_outcome(item: CommandExecutionItem) -> str | None:
+    """How a command ended, when that is worth saying: `exit code 2`, `failed`,
+    `declined`, `running`; None for a clean exit."""
+    if item.status == "declined":
+        return "declined"
+    if item.status == "inProgress":
+        return "running"
+    if item.exit_code not in (None, 0):
+        return f"exit code {item.exit_code}"
+    if item.status == "failed":
+        return "failed"
     return None
 
 
-def _response_entry(
-    payload: dict[str, Any],
-    tag: Any,
-    has_message_events: bool,
-    called: set[str],
-) -> Entry | None:
-    if tag == "message" and not has_message_events:
-        role = payload.get("role")
-        if role in ("user", "assistant"):
-            text = "\n".join(_content_texts(payload.get("content")))
-            return Entry(role, text) if text else None
-        return None
-    if tag in ("function_call", "custom_tool_call", "local_shell_call"):
-        call_id = payload.get("call_id")
-        if isinstance(call_id, str):
-            called.add(call_id)
-        return Entry("tool_call", _call_text(payload), str(payload.get("name") or "shell"))
-    if tag in ("function_call_output", "custom_tool_call_output"):
-        return Entry("tool_output", _output_text(payload.get("output")))
-    if tag == "web_search_call":
-        action = payload.get("action")
-        query = action.get("query") if isinstance(action, dict) else None
-        return Entry("tool_call", str(query or ""), "web_search")
-    return None
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=None)
 
 
-def _event_entry(payload: dict[str, Any], tag: Any, called: set[str]) -> Entry | None:
-    call_id = payload.get("call_id")
-    if tag == "agent_reasoning":
-        text = payload.get("text")
-        return Entry("reasoning", text) if isinstance(text, str) and text else None
-    if tag == "exec_command_end":
-        if call_id in called:
-            return None  # its function_call_output shows the result
-        return _command_entry(
-            payload.get("command"), payload.get("aggregated_output"), payload.get("exit_code")
+def _content_text(content: Iterable[Any]) -> str:
+    texts = []
+    for part in content:
+        if isinstance(part, dict) and isinstance(part.get("text"), str):
+            texts.append(part["text"])
+        elif isinstance(part, str):
+            texts.append(part)
+    return "\n".join(texts)
+
+
+def _entries(item: ThreadItem) -> list[Entry]:
+    if isinstance(item, UserMessageItem):
+        parts = []
+        for part in item.content:
+            if isinstance(part, TextInput):
+                parts.append(part.text)
+            elif isinstance(part, ImageInput | LocalImageInput):
+                parts.append("[image]")
+        text = "\n".join(parts).strip()
+        return [Entry("user", text or "[empty message]")]
+    if isinstance(item, HookPromptItem):
+        return [Entry("user", "\n".join(f.text for f in item.fragments), "hook")]
+    if isinstance(item, AgentMessageItem):
+        return [Entry("assistant", item.text, item.phase or "")] if item.text else []
+    if isinstance(item, ReasoningItem):
+        text = "\n".join(item.summary or item.content)
+        return [Entry("reasoning", text)] if text else []
+    if isinstance(item, PlanItem):
+        return [Entry("plan", item.text)] if item.text else []
+    if isinstance(item, CommandExecutionItem):
+        return [_command(item)]
+    if isinstance(item, FileChangeItem):
+        files = ", ".join(change.path for change in item.changes)
+        state = {"completed": "applied", "inProgress": "pending"}.get(item.status, item.status)
+        return [Entry("tool_output", f"patch {state}" + (f": {files}" if files else ""), "patch")]
+    if isinstance(item, McpToolCallItem):
+        return _tool_call(
+            f"{item.server}.{item.tool}",
+            item.arguments,
+            item.error.message if item.error else None,
+            _content_text(item.result.content) if item.result else None,
+            item.status,
         )
-    if tag == "item_completed":
-        inner = payload.get("item")
-        if isinstance(inner, dict) and inner.get("type") == "CommandExecution":
-            if inner.get("id") in called:
-                return None  # its function_call_output shows the result
-            return _command_entry(
-                inner.get("command"), inner.get("aggregated_output"), inner.get("exit_code")
+    if isinstance(item, DynamicToolCallItem):
+        name = f"{item.namespace}.{item.tool}" if item.namespace else item.tool
+        output = _content_text(item.content_items or [])
+        return _tool_call(name, item.arguments, None, output or None, item.status)
+    if isinstance(item, FunctionCallOutputItem):
+        output = item.output if isinstance(item.output, str) else _content_text(item.output)
+        return [Entry("tool_output", output, item.name)]
+    if isinstance(item, CollabAgentToolCallItem):
+        who = ", ".join(item.receiver_thread_ids) or "agents"
+        text = f"{item.tool} → {who}" + (f"\n{item.prompt}" if item.prompt else "")
+        return [
+            Entry(
+                "tool_call",
+                text + ("" if item.status == "completed" else f"\n({item.status})"),
+                "agents",
             )
-        return None
-    if tag == "patch_apply_end":
-        changes = payload.get("changes")
-        files = ", ".join(sorted(changes)) if isinstance(changes, dict) else ""
-        ok = "applied" if payload.get("success", True) else "failed"
-        return Entry("tool_output", f"patch {ok}" + (f": {files}" if files else ""), "apply_patch")
-    if tag == "mcp_tool_call_end":
-        invocation = payload.get("invocation")
-        name = "mcp"
-        if isinstance(invocation, dict):
-            name = f"{invocation.get('server', 'mcp')}.{invocation.get('tool', '?')}"
-        return Entry("tool_output", _output_text(payload.get("result")), name)
-    if tag == "web_search_end":
-        return Entry("tool_output", str(payload.get("query") or ""), "web_search")
-    if tag == "turn_aborted":
-        return Entry("note", f"turn aborted ({payload.get('reason', 'interrupted')})")
-    if tag == "context_compacted":
-        return Entry("note", "context compacted")
-    return None
+        ]
+    if isinstance(item, SubAgentActivityItem):
+        return [Entry("note", f"sub-agent {item.agent_path} {item.kind}")]
+    if isinstance(item, WebSearchItem):
+        return [Entry("tool_call", item.query, "web search")]
+    if isinstance(item, ImageViewItem):
+        return [Entry("note", f"viewed image {item.path}")]
+    if isinstance(item, ImageGenerationItem):
+        prompt = f": {item.revised_prompt}" if item.revised_prompt else ""
+        return [Entry("note", f"image generation {item.status}{prompt}")]
+    if isinstance(item, SleepItem):
+        return [Entry("note", f"slept {item.duration_ms / 1000:g}s")]
+    if isinstance(item, EnteredReviewModeItem):
+        return [Entry("note", f"review started: {item.review}")]
+    if isinstance(item, ExitedReviewModeItem):
+        return [Entry("assistant", item.review, "review")]
+    if isinstance(item, ContextCompactionItem):
+        return [Entry("note", "context compacted")]
+    if isinstance(item, UnknownThreadItem):
+        return [Entry("note", f"{item.type or 'unknown'} item")]
+    return []
 
 
-def _shell_text(command: Any) -> str:
-    """`$ cmd`, unwrapping `["bash", "-lc", cmd]` as Codex shows it."""
-    if isinstance(command, list):
-        if len(command) == 3 and command[1] in ("-lc", "-c"):
-            return f"$ {command[2]}"
-        return "$ " + " ".join(str(part) for part in command)
-    return f"$ {command or ''}"
+def shown_command(command: str) -> str:
+    """A command as a person would type it: `bash -lc '...'` wrappers unwrapped."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return command
+    if len(words) == 3 and words[0].rsplit("/", 1)[-1] in _SHELLS and words[1] in ("-lc", "-c"):
+        return words[2]
+    return command
 
 
-def _command_entry(command: Any, output: Any, exit_code: Any) -> Entry:
-    text = _shell_text(command)
-    if isinstance(output, str) and output.strip():
-        text += "\n" + output.rstrip("\n")
-    if isinstance(exit_code, int) and exit_code != 0:
-        text += f"\n(exit code {exit_code})"
-    return Entry("tool_output", text, "shell")
+def _command(item: CommandExecutionItem) -> Entry:
+    text = f"$ {shown_command(item.command)}"
+    if item.aggregated_output and item.aggregated_output.strip():
+        text += "\n" + item.aggregated_output.rstrip("\n")
+    outcome = command_outcome(item)
+    # The outcome goes in the title, which folding never hides.
+    return Entry("tool_output", text, "shell" if outcome is None else f"shell · {outcome}")
 
 
-def _call_text(payload: dict[str, Any]) -> str:
-    if payload.get("type") == "local_shell_call":
-        action = payload.get("action")
-        return _shell_text(action.get("command") if isinstance(action, dict) else None)
-    raw = payload.get("arguments", payload.get("input", ""))
-    if isinstance(raw, str):
-        try:
-            args = json.loads(raw)
-        except ValueError:
-            return raw
-    else:
-        args = raw
-    if isinstance(args, dict):
-        command = args.get("cmd", args.get("command"))
-        if isinstance(command, str | list):
-            return _shell_text(command)
-    return json.dumps(args, ensure_ascii=False)
-
-
-def _output_text(output: Any) -> str:
-    if isinstance(output, str):
-        return output
-    if isinstance(output, dict):
-        content = output.get("content")
-        texts = _content_texts(content)
-        if texts:
-            return "\n".join(texts)
-    if isinstance(output, list):
-        texts = _content_texts(output)
-        if texts:
-            return "\n".join(texts)
-    return json.dumps(output, ensure_ascii=False)
-
-
-def _content_texts(content: Any) -> list[str]:
-    if isinstance(content, str):
-        return [content]
-    out: list[str] = []
-    if isinstance(content, Iterable):
-        for part in content:
-            if isinstance(part, dict) and isinstance(part.get("text"), str):
-                out.append(part["text"])
+def _tool_call(
+    name: str, arguments: Any, error: str | None, output: str | None, status: str
+) -> list[Entry]:
+    out = [Entry("tool_call", _json(arguments) if arguments is not None else "", name)]
+    if error is not None:
+        out.append(Entry("tool_output", f"error: {error}", name))
+    elif output:
+        out.append(Entry("tool_output", output, name))
+    elif status not in ("completed",):
+        out.append(Entry("tool_output", f"({status})", name))
     return out

@@ -17,6 +17,7 @@ import msgspec
 from .errors import InvalidRequest
 from .ids import new_thread_id, parse_thread_id
 from .patch import ThreadMetadataPatch, TokenUsage
+from .protocol.items.model import ItemField, Turn, TurnItemsView
 from .protocol.rollout import RolloutItem
 from .protocol.session_meta import GitInfo
 from .protocol.sources import SessionSource, SourceKind, ThreadSource
@@ -41,10 +42,6 @@ __all__ = [
     "StoredThreadHistory",
     "StoredThreadItem",
     "StoredThreadSearchResult",
-    "StoredTurn",
-    "StoredTurnError",
-    "StoredTurnItemsView",
-    "StoredTurnStatus",
     "ThreadPage",
     "ThreadPersistenceMetadata",
     "ThreadRelationFilter",
@@ -68,21 +65,6 @@ class ThreadSortKey(enum.StrEnum):
 class SortDirection(enum.StrEnum):
     ASC = "asc"
     DESC = "desc"
-
-
-class StoredTurnItemsView(enum.StrEnum):
-    """How much of each turn `list_turns` returns."""
-
-    NOT_LOADED = "notLoaded"
-    SUMMARY = "summary"
-    FULL = "full"
-
-
-class StoredTurnStatus(enum.StrEnum):
-    COMPLETED = "completed"
-    INTERRUPTED = "interrupted"
-    FAILED = "failed"
-    IN_PROGRESS = "inProgress"
 
 
 class RelationKind(enum.StrEnum):
@@ -203,10 +185,12 @@ class LoadThreadHistoryParams(_Params, frozen=True, kw_only=True):
 
 
 class StoredThreadHistory(_Params, frozen=True, kw_only=True):
-    """Persisted items in replay order."""
+    """Persisted items in replay order, and when each was written (Unix ms, same order)
+    where the store keeps that (`None` where it does not)."""
 
     thread_id: str
     items: list[RolloutItem]
+    item_created_at_ms: list[int] | None = None
 
 
 class ReadThreadParams(_Params, frozen=True, kw_only=True):
@@ -303,7 +287,7 @@ class ListTurnsParams(_Params, frozen=True, kw_only=True):
     cursor: str | None = None
     page_size: int = DEFAULT_PAGE_SIZE
     sort_direction: SortDirection = SortDirection.ASC
-    items_view: StoredTurnItemsView = StoredTurnItemsView.SUMMARY
+    items_view: TurnItemsView = TurnItemsView.SUMMARY
 
     def __post_init__(self) -> None:
         _check_id(self.thread_id)
@@ -415,42 +399,28 @@ class ThreadSearchPage(msgspec.Struct, frozen=True, kw_only=True):
     next_cursor: str | None = None
 
 
-class StoredTurnError(msgspec.Struct, frozen=True, kw_only=True):
-    message: str
-    additional_details: str | None = None
-
-
-class StoredTurn(msgspec.Struct, frozen=True, kw_only=True):
-    """One turn: from its start event to its completion, abort or the next turn."""
-
-    turn_id: str
-    items: list[RolloutItem]
-    items_view: StoredTurnItemsView
-    status: StoredTurnStatus
-    error: StoredTurnError | None = None
-    turn_created_at_ms: int | None = None
-    started_at: int | None = None
-    completed_at: int | None = None
-    duration_ms: int | None = None
-
-
 class TurnPage(msgspec.Struct, frozen=True, kw_only=True):
-    """`next_cursor` continues in the same direction; `backwards_cursor` pages the
-    other way from the first turn of this page (pass it with the opposite direction)."""
+    """Turns as Codex's app-server shows them (`Turn`, typed items; see `protocol/items`).
 
-    turns: list[StoredTurn]
+    `next_cursor` continues in the same direction; `backwards_cursor` pages the other way
+    from the first turn of this page (pass it with the opposite direction)."""
+
+    turns: list[Turn]
     next_cursor: str | None = None
     backwards_cursor: str | None = None
 
 
 class StoredThreadItem(msgspec.Struct, frozen=True, kw_only=True):
-    """One history item with its position (`item_ordinal`, 0-based in replay order)."""
+    """One typed item of a thread (`item`, as Codex's app-server shows it) with its turn
+    and its position: `item_ordinal` is the ordinal of the rollout line that completed it
+    in a paginated thread, its rank among the thread's items in a legacy one.
+    `item_key` (`turn_id:item_id`) names it uniquely within the thread."""
 
-    turn_id: str | None
+    turn_id: str
     item_key: str
     item_ordinal: int
     item_created_at_ms: int
-    item: RolloutItem
+    item: ItemField
 
 
 class ItemPage(msgspec.Struct, frozen=True, kw_only=True):

@@ -7,13 +7,30 @@ from pathlib import Path
 
 import pytest
 
-from codex_thread_store import RolloutItem
+from codex_thread_store import (
+    AgentMessageItem,
+    CommandExecutionItem,
+    ContextCompactionItem,
+    FileChangeItem,
+    McpToolCallItem,
+    PlanItem,
+    ReasoningItem,
+    UnknownThreadItem,
+    UserMessageItem,
+)
 from codex_thread_store.cli.exit_codes import CliError, ExitCode
 from codex_thread_store.cli.open_store import StoreSpec, parse_store_url, resolve_spec
 from codex_thread_store.cli.resolve import short_ids
 from codex_thread_store.local.layout import CodexHome
 from codex_thread_store.local.turn_count import count_turns
-from codex_thread_store.transcript import Entry, fold, transcript_entries
+from codex_thread_store.protocol.items import (
+    FileUpdateChange,
+    LocalImageInput,
+    McpToolCallError,
+    PatchChangeKind,
+    TextInput,
+)
+from codex_thread_store.transcript import Entry, fold, shown_command, transcript_entries
 
 
 def test_store_urls(tmp_path: Path) -> None:
@@ -66,67 +83,78 @@ def test_fold() -> None:
     assert fold("x" * 300, 2, max_line_chars=10) == "x" * 9 + "…"
 
 
-def test_transcript_shows_each_tool_call_once() -> None:
+def _command(exit_code: int | None, status: str, output: str | None = None) -> CommandExecutionItem:
+    return CommandExecutionItem(
+        id=f"c{exit_code}{status}",
+        command="/bin/bash -lc 'make test'",
+        cwd="/w",
+        status=status,
+        command_actions=[],
+        aggregated_output=output,
+        exit_code=exit_code,
+    )
+
+
+def test_transcript_renders_every_kind_of_typed_item() -> None:
     items = [
-        RolloutItem.event_msg({"type": "user_message", "message": "hi"}),
-        RolloutItem.response_item(
-            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
+        UserMessageItem(id="u", content=[TextInput(text="hi"), LocalImageInput(path="/tmp/a.png")]),
+        ReasoningItem(id="r", summary=["thinking it over"]),
+        _command(0, "completed", "ok\n"),
+        FileChangeItem(
+            id="p",
+            changes=[
+                FileUpdateChange(path="a.py", kind=PatchChangeKind(type="add"), diff="+x"),
+                FileUpdateChange(path="b.py", kind=PatchChangeKind(type="delete"), diff="-y"),
+            ],
+            status="failed",
         ),
-        RolloutItem.response_item(
-            {
-                "type": "function_call",
-                "name": "exec_command",
-                "arguments": '{"cmd": "ls"}',
-                "call_id": "c1",
-            }
+        McpToolCallItem(
+            id="m",
+            server="docs",
+            tool="search",
+            status="failed",
+            arguments={"q": "x"},
+            error=McpToolCallError(message="timed out"),
         ),
-        RolloutItem.event_msg(
-            {"type": "exec_command_end", "call_id": "c1", "command": ["ls"], "exit_code": 0}
-        ),
-        RolloutItem.response_item({"type": "function_call_output", "call_id": "c1", "output": "a"}),
-        RolloutItem.event_msg(
-            {
-                "type": "exec_command_end",
-                "call_id": "c2",
-                "command": ["bash", "-lc", "false"],
-                "aggregated_output": "",
-                "exit_code": 1,
-            }
-        ),
-        RolloutItem.event_msg({"type": "agent_message", "message": "done"}),
-        RolloutItem.event_msg({"type": "turn_aborted", "reason": "interrupted"}),
+        PlanItem(id="pl", text="1. fix\n2. test"),
+        AgentMessageItem(id="a", text="done"),
+        ContextCompactionItem(id="cc"),
+        UnknownThreadItem({"type": "hologram", "id": "h"}),
     ]
     assert transcript_entries(items) == [
-        Entry("user", "hi"),
-        Entry("tool_call", "$ ls", "exec_command"),
-        Entry("tool_output", "a"),
-        Entry("tool_output", "$ false\n(exit code 1)", "shell"),
+        Entry("user", "hi\n[image]"),
+        Entry("reasoning", "thinking it over"),
+        Entry("tool_output", "$ make test\nok", "shell"),
+        Entry("tool_output", "patch failed: a.py, b.py", "patch"),
+        Entry("tool_call", '{"q": "x"}', "docs.search"),
+        Entry("tool_output", "error: timed out", "docs.search"),
+        Entry("plan", "1. fix\n2. test"),
         Entry("assistant", "done"),
-        Entry("note", "turn aborted (interrupted)"),
+        Entry("note", "context compacted"),
+        Entry("note", "hologram item"),
     ]
 
 
-def test_transcript_falls_back_to_response_messages() -> None:
-    items = [
-        RolloutItem.response_item(
-            {
-                "type": "message",
-                "role": "developer",
-                "content": [{"type": "input_text", "text": "x"}],
-            }
-        ),
-        RolloutItem.response_item(
-            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "q"}]}
-        ),
-        RolloutItem.response_item(
-            {
-                "type": "message",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": "a"}],
-            }
-        ),
-    ]
-    assert transcript_entries(items) == [Entry("user", "q"), Entry("assistant", "a")]
+@pytest.mark.parametrize(
+    ("exit_code", "status", "title"),
+    [
+        (0, "completed", "shell"),
+        (2, "failed", "shell · exit code 2"),
+        (None, "failed", "shell · failed"),
+        (None, "declined", "shell · declined"),
+        (None, "inProgress", "shell · running"),
+    ],
+)
+def test_a_command_says_how_it_ended(exit_code: int | None, status: str, title: str) -> None:
+    (entry,) = transcript_entries([_command(exit_code, status)])
+    assert entry == Entry("tool_output", "$ make test", title)
+
+
+def test_shell_wrappers_are_unwrapped_but_other_commands_kept() -> None:
+    assert shown_command("/bin/bash -lc 'ls -la'") == "ls -la"
+    assert shown_command("bash -c 'echo \"hi\"'") == 'echo "hi"'
+    assert shown_command("python -c 'print(1)'") == "python -c 'print(1)'"
+    assert shown_command("unbalanced 'quote") == "unbalanced 'quote"
 
 
 def _write(path: Path, *lines: str) -> Path:
@@ -155,7 +183,7 @@ def test_count_turns(tmp_path: Path) -> None:
         _event('{"type":"task_started","turn_id":"t2"}'),
         _event('{"type":"agent_message","message":"hi"}'),
     )
-    assert count_turns(home, started) == 2
+    assert count_turns(home, started, "legacy") == 2
     legacy = _write(
         tmp_path / "b.jsonl",
         META,
@@ -163,8 +191,8 @@ def test_count_turns(tmp_path: Path) -> None:
         _event('{"type":"task_complete"}'),
         _event('{"type":"user_message","message":"two"}'),
     )
-    assert count_turns(home, legacy) == 2
+    assert count_turns(home, legacy, "legacy") == 2
     with open(legacy, "a") as fh:
         fh.write(_event('{"type":"user_message","message":"torn')[:40])  # no newline
-    assert count_turns(home, legacy) == 2
-    assert count_turns(home, tmp_path / "missing.jsonl") == 0
+    assert count_turns(home, legacy, "legacy") == 2
+    assert count_turns(home, tmp_path / "missing.jsonl", "legacy") == 0

@@ -71,7 +71,7 @@ def test_fork_last_turns(cli: Cli, demo: DemoHome) -> None:
     assert fork.forked_from_id == demo.parser
     assert fork.name == "Second try"
     shown = cli.json("show", "Second try")
-    assert [t["turn_id"] for t in shown["turns"]] == ["turn-2"]
+    assert [t["id"] for t in shown["turns"]] == ["turn-2"]
     whole = cli.ok("fork", demo.parser).stdout
     assert whole.startswith(f"forked {demo.parser} -> ")
     new_id = whole.split(" -> ")[1].strip()

@@ -63,17 +63,21 @@ def test_plain_transcript(ro_cli: Cli, shared_demo: DemoHome) -> None:
     assert "── turn 1/2 · completed · " in transcript
     assert "── turn 2/2 · completed · " in transcript
     assert "you:\n  test_parallel_parse is flaky" in transcript
-    assert "tool shell:\n  $ pytest tests/test_parser.py -q --count 20\n" in transcript
-    assert "thinking:\n  Flaky under parallel runs" in transcript
-    assert "output apply_patch:\n  patch applied: parser/cache.py, tests/test_parser.py" in (
+    assert "output shell · exit code 1:\n  $ pytest tests/test_parser.py -q --count 20\n" in (
         transcript
     )
+    assert "output shell:\n  $ grep -n _buffer parser/cache.py\n" in transcript
+    assert "thinking:\n  Flaky under parallel runs" in transcript
+    assert (
+        "output patch:\n  patch applied: /work/demo/parser-service/parser/cache.py, "
+        "/work/demo/parser-service/tests/test_parser.py"
+    ) in transcript
     assert "assistant:\n  Done: each parse now owns its buffer" in transcript
 
 
 def test_tool_output_is_folded_unless_full(ro_cli: Cli) -> None:
     folded = ro_cli.ok("show", "Parser flake").stdout
-    assert "  … 1 more line\n" in folded
+    assert "  … 2 more lines\n" in folded
     assert "1 failed, 19 passed in 3.12s" not in folded
     full = ro_cli.ok("show", "Parser flake", "--full").stdout
     assert "more line" not in full
@@ -95,14 +99,22 @@ def test_json_shape(ro_cli: Cli, shared_demo: DemoHome) -> None:
     result = decode_json(out.encode(), ShowResult)
     assert result.thread.thread_id == shared_demo.parser
     assert [t.status.value for t in result.turns] == ["completed", "completed"]
-    assert [t.turn_id for t in result.turns] == ["turn-1", "turn-2"]
+    assert [t.id for t in result.turns] == ["turn-1", "turn-2"]
     raw = json.loads(out)
     assert set(raw) == {"thread", "turns"}
-    assert raw["turns"][0]["items_view"] == "full"
+    assert raw["turns"][0]["itemsView"] == "full"  # Codex's app-server `Turn`, as is
     types = [item["type"] for item in raw["turns"][0]["items"]]
-    assert "response_item" in types and "event_msg" in types
+    assert types == [
+        "userMessage",
+        "reasoning",
+        "commandExecution",
+        "commandExecution",
+        "agentMessage",
+    ]
+    failing = raw["turns"][0]["items"][2]
+    assert (failing["exitCode"], failing["status"], failing["durationMs"]) == (1, "failed", 3120)
     last = ro_cli.json("show", shared_demo.parser, "--turns", "1")
-    assert [t["turn_id"] for t in last["turns"]] == ["turn-2"]
+    assert [t["id"] for t in last["turns"]] == ["turn-2"]
 
 
 def test_subagent_and_fork_metadata(ro_cli: Cli, shared_demo: DemoHome) -> None:

@@ -64,7 +64,7 @@ def test_show_on_a_terminal(shared_demo: DemoHome) -> None:
     assert run.code == 0
     text = strip_ansi(run.output)
     assert "turn 1/2 · completed" in text
-    assert "… 1 more line" in text
+    assert "… 2 more lines" in text
 
 
 def test_json_on_a_terminal_is_indented(shared_demo: DemoHome) -> None:

@@ -1,4 +1,5 @@
-"""list_turns: turns derived from start / complete / abort events, paged both ways."""
+"""list_turns: Codex's typed turns (the app-server `Turn`), derived from start / complete /
+abort events and the items between them, paged both ways."""
 
 from __future__ import annotations
 
@@ -8,12 +9,10 @@ import pytest
 
 from builders import (
     FIVE_TURN_IDS,
-    FIVE_TURN_SPANS,
     agent_message,
     append,
     event,
     five_turns,
-    history,
     new_thread,
     shut_and_archive,
     task_complete,
@@ -22,15 +21,18 @@ from builders import (
     user_message,
 )
 from codex_thread_store import (
+    AgentMessageItem,
     InvalidRequest,
     ListTurnsParams,
     SortDirection,
-    StoredTurnError,
-    StoredTurnItemsView,
-    StoredTurnStatus,
     ThreadNotFound,
     ThreadStore,
+    Turn,
+    TurnError,
+    TurnItemsView,
     TurnPage,
+    TurnStatus,
+    UserMessageItem,
 )
 
 ASC = SortDirection.ASC
@@ -48,7 +50,18 @@ async def turns(store: ThreadStore, thread_id: str, **params: Any) -> TurnPage:
 
 
 def turn_ids(page: TurnPage) -> list[str]:
-    return [t.turn_id for t in page.turns]
+    return [t.id for t in page.turns]
+
+
+def messages(turn: Turn) -> list[tuple[str, str, str]]:
+    """(type, id, text) of each message item of a turn."""
+    out = []
+    for item in turn.items:
+        if isinstance(item, UserMessageItem):
+            out.append(("user", item.id, " ".join(getattr(p, "text", "") for p in item.content)))
+        elif isinstance(item, AgentMessageItem):
+            out.append(("agent", item.id, item.text))
+    return out
 
 
 async def test_statuses_follow_the_turn_events(store: ThreadStore) -> None:
@@ -57,29 +70,65 @@ async def test_statuses_follow_the_turn_events(store: ThreadStore) -> None:
     page = await turns(store, tid(1))
 
     assert turn_ids(page) == FIVE_TURN_IDS
+    # The writer is still open, so the turns nothing closed are still in progress.
     assert [t.status for t in page.turns] == [
-        StoredTurnStatus.COMPLETED,
-        StoredTurnStatus.INTERRUPTED,
-        StoredTurnStatus.FAILED,
-        StoredTurnStatus.INTERRUPTED,
-        StoredTurnStatus.IN_PROGRESS,
+        TurnStatus.COMPLETED,
+        TurnStatus.INTERRUPTED,
+        TurnStatus.FAILED,
+        TurnStatus.IN_PROGRESS,
+        TurnStatus.IN_PROGRESS,
     ]
     assert page.next_cursor is None
     assert page.backwards_cursor is None
 
 
-async def test_failed_turn_carries_the_error_message(store: ThreadStore) -> None:
+async def test_open_turns_read_as_interrupted_once_no_writer_runs_them(
+    store: ThreadStore,
+) -> None:
     await seeded(store)
+    await store.shutdown_thread(tid(1))
+
+    page = await turns(store, tid(1))
+
+    assert [t.status for t in page.turns] == [
+        TurnStatus.COMPLETED,
+        TurnStatus.INTERRUPTED,
+        TurnStatus.FAILED,
+        TurnStatus.INTERRUPTED,
+        TurnStatus.INTERRUPTED,
+    ]
+
+
+async def test_failed_turn_carries_the_error_apart_from_its_kind(store: ThreadStore) -> None:
+    await seeded(store)
+    await append(
+        store,
+        tid(1),
+        task_started("t6"),
+        task_complete(
+            "t6",
+            error={
+                "message": "stream lost",
+                "codex_error_info": {"response_stream_disconnected": {"http_status_code": 502}},
+            },
+        ),
+    )
 
     page = await turns(store, tid(1))
 
     assert [t.error for t in page.turns] == [
         None,
         None,
-        StoredTurnError(message="boom"),
+        TurnError(message="boom"),
         None,
         None,
+        TurnError(
+            message="stream lost",
+            codex_error_info={"responseStreamDisconnected": {"httpStatusCode": 502}},
+            additional_details=None,
+        ),
     ]
+    assert page.turns[-1].status == TurnStatus.FAILED
 
 
 async def test_completion_with_a_null_error_is_completed(store: ThreadStore) -> None:
@@ -88,7 +137,7 @@ async def test_completion_with_a_null_error_is_completed(store: ThreadStore) -> 
 
     (turn,) = (await turns(store, tid(1))).turns
 
-    assert turn.status is StoredTurnStatus.COMPLETED
+    assert turn.status == TurnStatus.COMPLETED
     assert turn.error is None
 
 
@@ -97,45 +146,58 @@ async def test_completing_the_open_turn_updates_its_status(store: ThreadStore) -
 
     await append(store, tid(1), task_complete("t5", last_agent_message="a5"))
 
-    assert (await turns(store, tid(1))).turns[-1].status is StoredTurnStatus.COMPLETED
+    assert (await turns(store, tid(1))).turns[-1].status == TurnStatus.COMPLETED
 
 
 async def test_full_view_returns_every_item_of_each_turn(store: ThreadStore) -> None:
     await seeded(store)
-    items = await history(store, tid(1))
+    await append(store, tid(1), user_message("q5b"), agent_message("a5b"))
 
-    page = await turns(store, tid(1), items_view=StoredTurnItemsView.FULL)
+    page = await turns(store, tid(1), items_view=TurnItemsView.FULL)
 
-    for turn in page.turns:
-        start, end = FIVE_TURN_SPANS[turn.turn_id]
-        assert turn.items == items[start:end], turn.turn_id
-        assert turn.items_view is StoredTurnItemsView.FULL
-
-
-async def test_summary_view_returns_the_messages(store: ThreadStore) -> None:
-    await seeded(store)
-
-    page = await turns(store, tid(1), items_view=StoredTurnItemsView.SUMMARY)
-
-    assert [t.items for t in page.turns] == [
-        [user_message("q1"), agent_message("a1")],
-        [user_message("q2")],
-        [user_message("q3")],
-        [user_message("q4")],
-        [user_message("q5"), agent_message("a5")],
+    assert len(page.turns) == 5  # something to check
+    assert [messages(t) for t in page.turns] == [
+        [("user", "item-1", "q1"), ("agent", "item-2", "a1")],
+        [("user", "item-3", "q2")],
+        [("user", "item-4", "q3")],
+        [("user", "item-5", "q4")],
+        [
+            ("user", "item-6", "q5"),
+            ("agent", "item-7", "a5"),
+            ("user", "item-8", "q5b"),
+            ("agent", "item-9", "a5b"),
+        ],
     ]
-    assert {t.items_view for t in page.turns} == {StoredTurnItemsView.SUMMARY}
+    assert {t.items_view for t in page.turns} == {TurnItemsView.FULL}
+
+
+async def test_summary_view_returns_the_first_question_and_the_last_answer(
+    store: ThreadStore,
+) -> None:
+    await seeded(store)
+    await append(store, tid(1), user_message("q5b"), agent_message("a5b"))
+
+    page = await turns(store, tid(1), items_view=TurnItemsView.SUMMARY)
+
+    assert [messages(t) for t in page.turns] == [
+        [("user", "item-1", "q1"), ("agent", "item-2", "a1")],
+        [("user", "item-3", "q2")],
+        [("user", "item-4", "q3")],
+        [("user", "item-5", "q4")],
+        [("user", "item-6", "q5"), ("agent", "item-9", "a5b")],
+    ]
+    assert {t.items_view for t in page.turns} == {TurnItemsView.SUMMARY}
     assert await turns(store, tid(1)) == page  # summary is the default view
 
 
 async def test_not_loaded_view_returns_no_items(store: ThreadStore) -> None:
     await seeded(store)
 
-    page = await turns(store, tid(1), items_view=StoredTurnItemsView.NOT_LOADED)
+    page = await turns(store, tid(1), items_view=TurnItemsView.NOT_LOADED)
 
     assert turn_ids(page) == FIVE_TURN_IDS
     assert [t.items for t in page.turns] == [[]] * 5
-    assert {t.items_view for t in page.turns} == {StoredTurnItemsView.NOT_LOADED}
+    assert {t.items_view for t in page.turns} == {TurnItemsView.NOT_LOADED}
 
 
 async def test_explicit_turn_times_are_reported(store: ThreadStore) -> None:
@@ -156,6 +218,7 @@ async def test_explicit_turn_times_are_reported(store: ThreadStore) -> None:
 
     (turn,) = (await turns(store, tid(1))).turns
 
+    assert turn.status == TurnStatus.COMPLETED
     assert (turn.started_at, turn.completed_at, turn.duration_ms) == (
         1_700_000_000,
         1_700_000_042,

@@ -16,14 +16,17 @@ from builders import (
     tid,
 )
 from codex_thread_store import (
+    AgentMessageItem,
+    CommandExecutionItem,
     ListItemsParams,
     ListTurnsParams,
     ResumeThreadParams,
     RolloutItem,
     SearchThreadsParams,
-    StoredTurnItemsView,
-    StoredTurnStatus,
     ThreadStore,
+    TurnItemsView,
+    TurnStatus,
+    UserMessageItem,
 )
 
 TURN = [
@@ -78,16 +81,29 @@ async def test_turns_and_items(store: ThreadStore) -> None:
     await append(store, tid(1), *TURN)
 
     turns = await store.list_turns(
-        ListTurnsParams(thread_id=tid(1), items_view=StoredTurnItemsView.SUMMARY)
+        ListTurnsParams(thread_id=tid(1), items_view=TurnItemsView.SUMMARY)
     )
     items = await store.list_items(ListItemsParams(thread_id=tid(1), turn_id="p1"))
 
     (turn,) = turns.turns
-    assert turn.turn_id == "p1"
-    assert turn.status is StoredTurnStatus.COMPLETED
-    assert turn.items == [TURN[1], TURN[3]]
-    assert [i.item for i in items.items] == TURN
-    assert [i.item_ordinal for i in items.items] == [1, 2, 3, 4, 5]
+    assert turn.id == "p1"
+    assert turn.status == TurnStatus.COMPLETED
+    assert [type(i) for i in turn.items] == [UserMessageItem, AgentMessageItem]
+    assert [i.id for i in turn.items] == ["item-paginated question", "item-paginated answer"]
+    assert [type(i.item) for i in items.items] == [
+        UserMessageItem,
+        CommandExecutionItem,
+        AgentMessageItem,
+    ]
+    command = items.items[1].item
+    assert isinstance(command, CommandExecutionItem)
+    assert (command.command, command.cwd, command.exit_code, command.duration_ms) == (
+        "/bin/bash -lc 'ls -la'",
+        "/work/repo",
+        0,
+        5,
+    )
+    assert [i.item_ordinal for i in items.items] == [2, 3, 4]  # their lines' ordinals
 
 
 async def test_search_finds_turn_item_text(store: ThreadStore) -> None:

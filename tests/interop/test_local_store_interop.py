@@ -18,9 +18,9 @@ from codex_thread_store import (
     ListTurnsParams,
     ReadThreadParams,
     RolloutItem,
-    StoredTurnItemsView,
     ThreadManager,
     ThreadPersistenceMetadata,
+    TurnItemsView,
 )
 from codex_thread_store.local import LocalThreadStore
 from codex_thread_store.protocol import agent_message_text, user_message
@@ -125,7 +125,7 @@ def test_exec_resume_appends_a_turn_that_the_store_reads_back(written: Any) -> N
             )
             assert thread.history is not None
             page = await store.list_turns(
-                ListTurnsParams(thread_id=written["thread_id"], items_view=StoredTurnItemsView.FULL)
+                ListTurnsParams(thread_id=written["thread_id"], items_view=TurnItemsView.FULL)
             )
             users = [
                 m.text

@@ -23,9 +23,9 @@ from codex_thread_store import (
     ListTurnsParams,
     ReadThreadParams,
     ResumeThreadParams,
-    StoredTurnItemsView,
     ThreadMetadataPatch,
     ThreadNotFound,
+    TurnItemsView,
     UpdateThreadMetadataParams,
 )
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig
@@ -85,7 +85,7 @@ def test_cli_lists_and_reads_our_thread_in_a_home_it_already_used(used_home: Use
     async def read_back() -> list[str]:
         async with used_home.store() as store:
             page = await store.list_turns(
-                ListTurnsParams(thread_id=used_home.ours, items_view=StoredTurnItemsView.FULL)
+                ListTurnsParams(thread_id=used_home.ours, items_view=TurnItemsView.FULL)
             )
             return [t for turn in page.turns for t in map(agent_message_text, turn.items) if t]
 

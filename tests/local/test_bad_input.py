@@ -697,7 +697,7 @@ async def test_garbage_lines_are_skipped_and_counted_and_appends_never_glue(
         assert thread.history is not None
         assert texts_of(thread.history.items) == ["one", "two"]
         turns = await store.list_turns(ListTurnsParams(thread_id=tid(1)))
-        assert [t.turn_id for t in turns.turns]  # user messages open turns in old files
+        assert [t.id for t in turns.turns]  # user messages open turns in old files
         assert (await by_path(store, path)).thread_id == tid(1)
         assert path.read_bytes() == damaged  # reading never rewrites
 

@@ -80,13 +80,13 @@ from codex_thread_store import (
     SortDirection,
     SourceKind,
     StoredThread,
-    StoredTurnItemsView,
     ThreadMetadataPatch,
     ThreadPersistenceMetadata,
     ThreadRelationFilter,
     ThreadSortKey,
     ThreadStore,
     ThreadStoreError,
+    TurnItemsView,
     UpdateThreadMetadataParams,
 )
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig
@@ -474,7 +474,7 @@ class StoresAgree(RuleBasedStateMachine):
         include_archived=st.booleans(),
         page_size=st.integers(1, 3),
         direction=st.sampled_from(list(SortDirection)),
-        view=st.sampled_from(list(StoredTurnItemsView)),
+        view=st.sampled_from(list(TurnItemsView)),
     )
     def list_turns(
         self,
@@ -482,7 +482,7 @@ class StoresAgree(RuleBasedStateMachine):
         include_archived: bool,
         page_size: int,
         direction: SortDirection,
-        view: StoredTurnItemsView,
+        view: TurnItemsView,
     ) -> None:
         cursor: str | None = None
         for _ in range(40):

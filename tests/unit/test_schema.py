@@ -28,8 +28,6 @@ from codex_thread_store import (
     SortDirection,
     StoredThread,
     StoredThreadHistory,
-    StoredTurnItemsView,
-    StoredTurnStatus,
     ThreadMetadataPatch,
     ThreadPage,
     ThreadPersistenceMetadata,
@@ -37,6 +35,8 @@ from codex_thread_store import (
     ThreadSortKey,
     ThreadSource,
     TokenUsage,
+    TurnItemsView,
+    TurnStatus,
     __version__,
 )
 from codex_thread_store import types as types_module
@@ -354,16 +354,16 @@ def test_thread_sort_key_is_a_subset(defs: dict[str, Any], theirs: dict[str, Any
 def test_stored_turn_status_matches_turn_status(
     defs: dict[str, Any], theirs: dict[str, Any]
 ) -> None:
-    ours = set(_enum_values(defs["StoredTurnStatus"]))
-    assert ours == {s.value for s in StoredTurnStatus}
+    ours = set(_enum_values(defs["TurnStatus"]))
+    assert ours == {s.value for s in TurnStatus}
     assert ours == set(_enum_values(theirs["TurnStatus"]))
 
 
 def test_stored_turn_items_view_matches_turn_items_view(
     defs: dict[str, Any], theirs: dict[str, Any]
 ) -> None:
-    ours = set(_enum_values(defs["StoredTurnItemsView"]))
-    assert ours == {v.value for v in StoredTurnItemsView}
+    ours = set(_enum_values(defs["TurnItemsView"]))
+    assert ours == {v.value for v in TurnItemsView}
     assert ours == set(_enum_values(theirs["TurnItemsView"]))
 
 

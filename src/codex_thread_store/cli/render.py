@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..protocol.items import Turn
 from ..transcript import Entry, fold, transcript_entries
-from ..types import StoredThread, StoredTurn, ThreadSortKey
+from ..types import StoredThread, ThreadSortKey
 from .console import out_console, stdout_is_terminal
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ _ROLE_STYLE = {
     "user": ("you", "bold green"),
     "assistant": ("assistant", "bold blue"),
     "reasoning": ("thinking", "italic magenta"),
+    "plan": ("plan", "bold cyan"),
     "tool_call": ("tool", "bold yellow"),
     "tool_output": ("output", "yellow"),
     "note": ("note", "dim"),
@@ -158,12 +160,12 @@ def print_metadata(thread: StoredThread) -> None:
     out_console().print(grid)
 
 
-def _turn_header(turn: StoredTurn, number: int, total: int, terminal: bool) -> str:
+def _turn_header(turn: Turn, number: int, total: int, terminal: bool) -> str:
     parts = [f"turn {number}/{total}", turn.status.value]
-    if turn.turn_created_at_ms is not None:
+    if turn.started_at is not None:
         from ..timeutil import from_ms
 
-        parts.append(format_time(from_ms(turn.turn_created_at_ms), terminal=terminal))
+        parts.append(format_time(from_ms(turn.started_at * 1000), terminal=terminal))
     if turn.duration_ms is not None:
         parts.append(f"{turn.duration_ms / 1000:.1f}s")
     if turn.error is not None:
@@ -176,9 +178,7 @@ def _entry_text(entry: Entry, full: bool) -> str:
     return entry.text if full or limit is None else fold(entry.text, limit)
 
 
-def print_transcript(
-    turns: Sequence[StoredTurn], *, first_number: int, total: int, full: bool
-) -> None:
+def print_transcript(turns: Sequence[Turn], *, first_number: int, total: int, full: bool) -> None:
     """Each turn's header, then its entries (tool output folded unless `full`)."""
     terminal = stdout_is_terminal()
     if not turns:

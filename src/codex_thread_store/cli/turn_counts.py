@@ -10,8 +10,9 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..protocol.items import TurnItemsView
 from ..store import ThreadStore
-from ..types import ListTurnsParams, StoredThread, StoredTurnItemsView
+from ..types import ListTurnsParams, StoredThread
 
 __all__ = ["turn_counts"]
 
@@ -27,7 +28,9 @@ async def turn_counts(store: ThreadStore, threads: Sequence[StoredThread]) -> di
 
         def count_all() -> dict[str, int | None]:
             return {
-                t.thread_id: count_turns(home, Path(t.rollout_path)) if t.rollout_path else None
+                t.thread_id: count_turns(home, Path(t.rollout_path), t.history_mode)
+                if t.rollout_path
+                else None
                 for t in threads
             }
 
@@ -48,7 +51,7 @@ async def _count_by_api(store: ThreadStore, thread: StoredThread) -> int | None:
                     include_archived=True,
                     cursor=cursor,
                     page_size=500,
-                    items_view=StoredTurnItemsView.NOT_LOADED,
+                    items_view=TurnItemsView.NOT_LOADED,
                 )
             )
             count += len(page.turns)

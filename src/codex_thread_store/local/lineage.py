@@ -15,11 +15,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..protocol.items import HistorySegment
 from ..protocol.rollout import RolloutLine
 from .layout import CodexHome
 from .rollout_files import parse_rollout, read_rollout_bytes
 
-__all__ = ["MAX_LINEAGE_DEPTH", "find_rollout", "history_base_of", "inherited_prefix"]
+__all__ = [
+    "MAX_LINEAGE_DEPTH",
+    "find_rollout",
+    "history_base_of",
+    "history_segments",
+    "inherited_prefix",
+    "rollout_id_of",
+]
 
 log = logging.getLogger(__name__)
 
@@ -109,3 +117,45 @@ def inherited_prefix(
         return []
     parent_lines = parse_rollout(data).lines
     return inherited_prefix(home, parent_lines, _seen | {parent_id}) + parent_lines
+
+
+def rollout_id_of(path: Path) -> str:
+    """The id Codex keys a rollout's projection by: the UUID that ends its file name (the
+    thread id, or after a revert `<thread id>_<rollout id>`'s second one)."""
+    name = path.name.removesuffix(".zst").removesuffix(".jsonl")
+    return name[-36:]
+
+
+def history_segments(
+    home: CodexHome, path: Path, lines: list[RolloutLine], _seen: frozenset[str] = frozenset()
+) -> list[HistorySegment]:
+    """The segments a thread reads, oldest first: for a fork that references its parent by
+    offset, the parent's (whole file, read up to the fork point by ordinal) then its own."""
+    base = history_base_of(lines)
+    own_id = rollout_id_of(path)
+    cut = base.get("end_ordinal_exclusive") if base is not None else None
+    if base is None or not isinstance(cut, int):
+        return [HistorySegment(rollout_id=own_id, lines=lines)]
+    own = HistorySegment(rollout_id=own_id, lines=lines, start=cut + 1, initial_ordinal=cut)
+    parent_id = base["thread_id"]
+    if parent_id in _seen or len(_seen) >= MAX_LINEAGE_DEPTH:
+        log.warning("fork lineage of %s loops or is too deep; ignoring its base", parent_id)
+        return [own]
+    parent_path = find_rollout(home, parent_id)
+    if parent_path is None:
+        log.warning("fork base %s is missing; reading the fork's own lines only", parent_id)
+        return [own]
+    try:
+        parent_lines = parse_rollout(read_rollout_bytes(parent_path)).lines
+    except FileNotFoundError:
+        return [own]
+    older = history_segments(home, parent_path, parent_lines, _seen | {parent_id})
+    last = older[-1]
+    older[-1] = HistorySegment(
+        rollout_id=last.rollout_id,
+        lines=last.lines,
+        start=last.start,
+        end=cut,
+        initial_ordinal=last.initial_ordinal,
+    )
+    return [*older, own]

@@ -22,12 +22,13 @@ import msgspec
 from ..errors import Conflict, InvalidRequest, ThreadNotFound
 from ..policy import persisted_rollout_items
 from ..projection import apply_patch, initial_session_meta, thread_from_create
+from ..protocol.items import HistorySegment, ThreadHistoryView
 from ..protocol.messages import message_texts
 from ..protocol.rollout import RolloutLine, decode_line, history_mode_of
 from ..search_text import make_snippet, search_words
 from ..store import ThreadStore
 from ..timeutil import utc_now
-from ..turns import TimedItem, line_time_ms, page_items, page_turns
+from ..turns import page_items, page_turns, stored_history, timed_lines
 from ..types import (
     AppendThreadItemsParams,
     ArchiveThreadParams,
@@ -55,7 +56,7 @@ from .codex_db import PATCH_COLUMNS, CodexStateDb
 from .config import LocalThreadStoreConfig
 from .db import IndexDb
 from .layout import CodexHome
-from .lineage import history_base_of, inherited_prefix
+from .lineage import history_base_of, history_segments, inherited_prefix
 from .maintenance import IndexMaintenance
 from .recorder import RolloutRecorder
 from .rollout_files import compressed_sibling, existing_rollout, read_rollout
@@ -188,22 +189,36 @@ class LocalThreadStore(ThreadStore):
             raise ThreadNotFound(thread_id, "it has no live writer; call resume_thread first")
         return live
 
-    async def _timed_history(self, thread: StoredThread) -> list[TimedItem]:
+    async def _own_lines(self, thread: StoredThread) -> tuple[Path | None, list[RolloutLine]]:
+        """The thread's rollout and its lines, with a lazy live writer's unwritten ones."""
         live = self._live.get(thread.thread_id)
         path = Path(thread.rollout_path) if thread.rollout_path else None
         lines: list[RolloutLine] = []
         if path is not None and (live is None or live.recorder.materialized):
-            own = await asyncio.to_thread(_read_if_exists, path)
-            prefix = await asyncio.to_thread(inherited_prefix, self.home, own)
-            lines = prefix + own
+            lines = await asyncio.to_thread(_read_if_exists, path)
         if live is not None and not live.recorder.materialized:
             lines = lines + [decode_line(raw) for raw in live.recorder.pending_lines]
-        fallback = 0
-        out = []
-        for line in lines:
-            fallback = line_time_ms(line.timestamp, fallback)
-            out.append(TimedItem(fallback, line.item))
-        return out
+        return path, lines
+
+    async def _history(self, thread: StoredThread) -> StoredThreadHistory:
+        """The logical history: a referencing fork's inherited lines, then its own."""
+        _, own = await self._own_lines(thread)
+        prefix = await asyncio.to_thread(inherited_prefix, self.home, own)
+        return stored_history(thread.thread_id, timed_lines(prefix + own))
+
+    async def _history_view(self, thread: StoredThread) -> ThreadHistoryView:
+        path, own = await self._own_lines(thread)
+
+        def segments() -> list[HistorySegment]:
+            if path is None:
+                return [HistorySegment(rollout_id=thread.thread_id, lines=own)]
+            return history_segments(self.home, path, own)
+
+        return ThreadHistoryView(
+            thread.history_mode,
+            await asyncio.to_thread(segments),
+            running=thread.thread_id in self._live,
+        )
 
     # -- live writers -----------------------------------------------------------------
     async def create_thread(self, params: CreateThreadParams) -> None:
@@ -349,8 +364,7 @@ class LocalThreadStore(ThreadStore):
     # -- reads ------------------------------------------------------------------------
     async def load_history(self, params: LoadThreadHistoryParams) -> StoredThreadHistory:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
-        timed = await self._timed_history(thread)
-        return StoredThreadHistory(thread_id=params.thread_id, items=[t.item for t in timed])
+        return await self._history(thread)
 
     async def read_thread(self, params: ReadThreadParams) -> StoredThread:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
@@ -359,8 +373,7 @@ class LocalThreadStore(ThreadStore):
     async def _with_history(self, thread: StoredThread, include: bool) -> StoredThread:
         if not include:
             return thread
-        timed = await self._timed_history(thread)
-        history = StoredThreadHistory(thread_id=thread.thread_id, items=[t.item for t in timed])
+        history = await self._history(thread)
         return msgspec.structs.replace(thread, history=history)
 
     async def read_thread_by_rollout_path(
@@ -404,11 +417,11 @@ class LocalThreadStore(ThreadStore):
 
     async def list_turns(self, params: ListTurnsParams) -> TurnPage:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
-        return page_turns(params.thread_id, await self._timed_history(thread), params)
+        return page_turns(params.thread_id, await self._history_view(thread), params)
 
     async def list_items(self, params: ListItemsParams) -> ItemPage:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
-        return page_items(params.thread_id, await self._timed_history(thread), params)
+        return page_items(params.thread_id, await self._history_view(thread), params)
 
     # -- metadata and lifecycle ---------------------------------------------------------
     async def update_thread_metadata(self, params: UpdateThreadMetadataParams) -> StoredThread:

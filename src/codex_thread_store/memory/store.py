@@ -22,7 +22,7 @@ from ..protocol.rollout import history_mode_of
 from ..search_text import make_snippet, matches, search_words
 from ..store import ThreadStore
 from ..timeutil import to_ms, utc_now
-from ..turns import TimedItem, page_items, page_turns
+from ..turns import TimedItem, history_view, page_items, page_turns, stored_history
 from ..types import (
     AppendThreadItemsParams,
     ArchiveThreadParams,
@@ -104,9 +104,7 @@ class InMemoryThreadStore(ThreadStore):
         if not include_history:
             return record.thread
         self._reject_paginated(record.thread.history_mode)
-        history = StoredThreadHistory(
-            thread_id=record.thread.thread_id, items=[t.item for t in record.history]
-        )
+        history = stored_history(record.thread.thread_id, record.history)
         return msgspec.structs.replace(record.thread, history=history)
 
     # -- live writers -------------------------------------------------------------
@@ -193,9 +191,7 @@ class InMemoryThreadStore(ThreadStore):
         self.calls["load_history"] += 1
         record = self._get(params.thread_id, include_archived=params.include_archived)
         self._reject_paginated(record.thread.history_mode)
-        return StoredThreadHistory(
-            thread_id=params.thread_id, items=[t.item for t in record.history]
-        )
+        return stored_history(params.thread_id, record.history)
 
     async def read_thread(self, params: ReadThreadParams) -> StoredThread:
         self.calls["read_thread"] += 1
@@ -264,12 +260,20 @@ class InMemoryThreadStore(ThreadStore):
     async def list_turns(self, params: ListTurnsParams) -> TurnPage:
         self.calls["list_turns"] += 1
         record = self._get(params.thread_id, include_archived=params.include_archived)
-        return page_turns(params.thread_id, record.history, params)
+        return page_turns(
+            params.thread_id,
+            history_view(record.thread.history_mode, record.history, running=record.live),
+            params,
+        )
 
     async def list_items(self, params: ListItemsParams) -> ItemPage:
         self.calls["list_items"] += 1
         record = self._get(params.thread_id, include_archived=params.include_archived)
-        return page_items(params.thread_id, record.history, params)
+        return page_items(
+            params.thread_id,
+            history_view(record.thread.history_mode, record.history, running=record.live),
+            params,
+        )
 
     # -- metadata and lifecycle ---------------------------------------------------
     async def update_thread_metadata(self, params: UpdateThreadMetadataParams) -> StoredThread:

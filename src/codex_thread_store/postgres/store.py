@@ -30,7 +30,7 @@ from ..projection import initial_session_meta, thread_from_create
 from ..protocol.rollout import history_mode_of
 from ..store import ThreadStore
 from ..timeutil import to_ms, utc_now
-from ..turns import TimedItem, page_items, page_turns
+from ..turns import TimedItem, history_view, page_items, page_turns, stored_history
 from ..types import (
     AppendThreadItemsParams,
     ArchiveThreadParams,
@@ -379,7 +379,7 @@ class PostgresThreadStore(ThreadStore):
         _, items = await self._thread_and_items(
             params.thread_id, include_archived=params.include_archived
         )
-        return StoredThreadHistory(thread_id=params.thread_id, items=[t.item for t in items])
+        return stored_history(params.thread_id, items)
 
     async def read_thread(self, params: ReadThreadParams) -> StoredThread:
         if params.include_history:
@@ -444,16 +444,24 @@ class PostgresThreadStore(ThreadStore):
         return ThreadSearchPage(items=items, next_cursor=cursor)
 
     async def list_turns(self, params: ListTurnsParams) -> TurnPage:
-        _, items = await self._thread_and_items(
+        thread, items = await self._thread_and_items(
             params.thread_id, include_archived=params.include_archived
         )
-        return page_turns(params.thread_id, items, params)
+        return page_turns(
+            params.thread_id,
+            history_view(thread.history_mode, items, running=params.thread_id in self._live),
+            params,
+        )
 
     async def list_items(self, params: ListItemsParams) -> ItemPage:
-        _, items = await self._thread_and_items(
+        thread, items = await self._thread_and_items(
             params.thread_id, include_archived=params.include_archived
         )
-        return page_items(params.thread_id, items, params)
+        return page_items(
+            params.thread_id,
+            history_view(thread.history_mode, items, running=params.thread_id in self._live),
+            params,
+        )
 
     # -- metadata and lifecycle -------------------------------------------------------
     async def update_thread_metadata(self, params: UpdateThreadMetadataParams) -> StoredThread:
@@ -534,7 +542,4 @@ class PostgresThreadStore(ThreadStore):
 
 
 def _with_history(thread: StoredThread, items: list[TimedItem]) -> StoredThread:
-    return msgspec.structs.replace(
-        thread,
-        history=StoredThreadHistory(thread_id=thread.thread_id, items=[t.item for t in items]),
-    )
+    return msgspec.structs.replace(thread, history=stored_history(thread.thread_id, items))

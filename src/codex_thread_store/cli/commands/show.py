@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 import msgspec
 
+from ...protocol.items import Turn, TurnItemsView
 from ...store import ThreadStore
-from ...types import ListTurnsParams, StoredThread, StoredTurn, StoredTurnItemsView
+from ...types import ListTurnsParams, StoredThread
 from ..console import emit_json
 from ..context import CliContext, pass_cli
 
@@ -15,15 +16,16 @@ __all__ = ["ShowResult", "load_turns", "show_command"]
 
 class ShowResult(msgspec.Struct, frozen=True, kw_only=True):
     """The `--json` shape of `show` (and `export --format json`): the thread as
-    `read_thread` returns it, and its turns as `list_turns` returns them (full items)."""
+    `read_thread` returns it, and its turns as `list_turns` returns them: Codex's
+    app-server `Turn`s with every typed item."""
 
     thread: StoredThread
-    turns: list[StoredTurn]
+    turns: list[Turn]
 
 
-async def load_turns(store: ThreadStore, thread_id: str) -> list[StoredTurn]:
+async def load_turns(store: ThreadStore, thread_id: str) -> list[Turn]:
     """Every turn of the thread, oldest first, with all of its items."""
-    turns: list[StoredTurn] = []
+    turns: list[Turn] = []
     cursor: str | None = None
     while True:
         page = await store.list_turns(
@@ -32,7 +34,7 @@ async def load_turns(store: ThreadStore, thread_id: str) -> list[StoredTurn]:
                 include_archived=True,
                 cursor=cursor,
                 page_size=500,
-                items_view=StoredTurnItemsView.FULL,
+                items_view=TurnItemsView.FULL,
             )
         )
         turns.extend(page.turns)
@@ -51,7 +53,7 @@ async def load_turns(store: ThreadStore, thread_id: str) -> list[StoredTurn]:
     "--json",
     "as_json",
     is_flag=True,
-    help="Print {thread: StoredThread, turns: [StoredTurn]} as JSON.",
+    help="Print {thread: StoredThread, turns: [Turn]} as JSON.",
 )
 @pass_cli
 def show_command(
@@ -69,7 +71,7 @@ def show_command(
       codex-threads show 01a1fbf9-e0e1 --json | jq '.turns | length'
     """
 
-    async def body(store: ThreadStore) -> tuple[StoredThread, list[StoredTurn]]:
+    async def body(store: ThreadStore) -> tuple[StoredThread, list[Turn]]:
         from ..resolve import resolve_thread
 
         found = await resolve_thread(store, thread)
