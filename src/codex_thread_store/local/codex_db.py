@@ -27,12 +27,11 @@ from ..protocol.session_meta import GitInfo
 from ..timeutil import to_ms
 from ..types import StoredThread
 
-__all__ = ["CODEX_STATE_DB", "CODEX_HISTORY_DB", "CodexStateDb", "PATCH_COLUMNS", "row_for"]
+__all__ = ["CODEX_STATE_DB", "PATCH_COLUMNS", "CodexStateDb", "row_for"]
 
 log = logging.getLogger(__name__)
 
 CODEX_STATE_DB = "state_5.sqlite"
-CODEX_HISTORY_DB = "thread_history_1.sqlite"
 #: Codex's own busy timeout on this file; we wait as long as Codex would, no longer.
 BUSY_TIMEOUT_MS = 5000
 
@@ -72,12 +71,6 @@ _DELETE_FROM: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("thread_dynamic_tools", ("thread_id",)),
     ("thread_spawn_edges", ("parent_thread_id", "child_thread_id")),
     ("thread_read_receipts", ("thread_id",)),
-)
-_HISTORY_TABLES = (
-    "thread_turns",
-    "thread_items",
-    "thread_realtime_items",
-    "thread_history_projection_state",
 )
 
 
@@ -143,7 +136,6 @@ class CodexStateDb:
 
     def __init__(self, codex_home: Path) -> None:
         self.path = codex_home / CODEX_STATE_DB
-        self.history_path = codex_home / CODEX_HISTORY_DB
         self._conn: sqlite3.Connection | None = None
         self._columns: frozenset[str] = frozenset()
 
@@ -219,7 +211,8 @@ class CodexStateDb:
         self._update(conn, thread_id, {"name": name})
 
     def delete(self, thread_id: str) -> None:
-        """Remove the thread's row, its edges, tools, receipts and history projection."""
+        """Remove the thread's row, its edges, tools and receipts (the history projection
+        is `CodexHistoryDb.delete`'s)."""
         self._guarded("delete", thread_id, self._delete, thread_id)
 
     def _delete(self, thread_id: str) -> None:
@@ -237,20 +230,6 @@ class CodexStateDb:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        if self.history_path.exists():
-            history = sqlite3.connect(
-                f"file:{self.history_path}?mode=rw", uri=True, isolation_level=None
-            )
-            try:
-                history.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-                present = _tables(history)
-                history.execute("BEGIN IMMEDIATE")
-                for table in _HISTORY_TABLES:
-                    if table in present:
-                        history.execute(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
-                history.execute("COMMIT")
-            finally:
-                history.close()
 
     # -- reads ----------------------------------------------------------------------
     def changed_since(self, updated_at_ms: int) -> list[tuple[str, str, int]]:

@@ -51,7 +51,8 @@ __all__ = [
 
 #: 2: `forked_from_id` column; search text stored as one FTS row per append.
 #: 3: FTS rows index the casefolded text (`folded`) and keep the original for snippets.
-SCHEMA_VERSION = 3
+#: 4: `history_mode` column (which rollouts Codex's projection must cover).
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -69,6 +70,7 @@ CREATE TABLE IF NOT EXISTS threads (
     meta_search TEXT NOT NULL,
     rollout_path TEXT,
     live_only INTEGER NOT NULL DEFAULT 0,
+    history_mode TEXT NOT NULL DEFAULT 'legacy',
     data BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS threads_created ON threads(archived, created_at_ms, thread_id);
@@ -264,8 +266,8 @@ def _upsert(
     conn.execute(
         "INSERT OR REPLACE INTO threads (thread_id, archived, created_at_ms, updated_at_ms,"
         " recency_at_ms, source_text, source_kind, model_provider, cwd, parent_thread_id,"
-        " forked_from_id, meta_search, rollout_path, live_only, data)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " forked_from_id, meta_search, rollout_path, live_only, history_mode, data)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             thread.thread_id,
             1 if thread.is_archived else 0,
@@ -281,6 +283,7 @@ def _upsert(
             _meta_search(thread),
             thread.rollout_path,
             1 if live_only else 0,
+            thread.history_mode,
             encode_json(thread),
         ),
     )
@@ -432,6 +435,16 @@ def forget_files(
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def paginated_files(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """`(thread id, rollout path, size)` of every written paginated rollout."""
+    rows = conn.execute(
+        "SELECT threads.thread_id, files.path, files.size FROM threads"
+        " JOIN files ON files.path = threads.rollout_path"
+        " WHERE threads.history_mode = 'paginated' AND threads.live_only = 0"
+    ).fetchall()
+    return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
 
 def forget_file(conn: sqlite3.Connection, path: str) -> None:

@@ -53,10 +53,11 @@ from ..types import (
 )
 from . import index, journal, names
 from .codex_db import PATCH_COLUMNS, CodexStateDb
+from .codex_history import CodexHistoryDb
 from .config import LocalThreadStoreConfig
 from .db import IndexDb
 from .layout import CodexHome
-from .lineage import history_base_of, history_segments, inherited_prefix
+from .lineage import history_base_of, history_segments, inherited_prefix, rollout_id_of
 from .maintenance import IndexMaintenance
 from .recorder import RolloutRecorder
 from .rollout_files import compressed_sibling, existing_rollout, read_rollout
@@ -95,6 +96,8 @@ class LocalThreadStore(ThreadStore):
         self.rebuild_reason: str | None = None
         #: Codex's own `state_5.sqlite`, kept in step when the home has one.
         self.codex_db = CodexStateDb(self.home.root)
+        #: Codex's paginated-history projection, kept in step when the home has one.
+        self.codex_history = CodexHistoryDb(self.home.root)
         self._maintenance = IndexMaintenance(
             self.home, self.config, self.codex_db, live_ids=lambda: frozenset(self._live)
         )
@@ -117,6 +120,7 @@ class LocalThreadStore(ThreadStore):
                     await self._maintenance.rebuild(db)
                 else:
                     await self._maintenance.refresh(db, force=True)
+                await self._catch_up_codex_projections(db)
                 self._db = db
         return self._db
 
@@ -126,6 +130,7 @@ class LocalThreadStore(ThreadStore):
         if self._db is not None:
             db, self._db = self._db, None
             await db.call(self.codex_db.close)
+            await db.call(self.codex_history.close)
             await asyncio.to_thread(db.close)
 
     async def reindex(self) -> int:
@@ -152,6 +157,37 @@ class LocalThreadStore(ThreadStore):
         await db.call(
             self.codex_db.sync, thread, changed=None, explicit_name=explicit.get(thread.thread_id)
         )
+
+    async def _project(self, db: IndexDb, path: Path) -> None:
+        """Bring Codex's projection of a paginated rollout up to the file's end."""
+        if not self.codex_history.present:
+            return
+        initial = await asyncio.to_thread(_initial_ordinal, path)
+        await db.call(
+            self.codex_history.catch_up, rollout_id_of(path), path, initial_ordinal=initial
+        )
+
+    async def _catch_up_codex_projections(self, db: IndexDb) -> int:
+        """Project every paginated rollout Codex's projection lags behind (written while
+        the home had no Codex database, or by a writer that died first), skipping threads
+        a live writer holds: that writer projects them itself. Returns how many."""
+        if not self.codex_history.present:
+            return 0
+        states = await db.call(self.codex_history.states)
+        files = await db.run(index.paginated_files)
+        caught = 0
+        for thread_id, path_text, size in files:
+            path = Path(path_text)
+            state = states.get(rollout_id_of(path))
+            if state is not None and state.next_byte_offset >= size:
+                continue
+            if thread_id in self._live or await asyncio.to_thread(
+                writer_is_live, self.home.root, thread_id
+            ):
+                continue
+            await self._project(db, path)
+            caught += 1
+        return caught
 
     def rollout_path_of(self, thread_id: str) -> str | None:
         live = self._live.get(thread_id)
@@ -324,6 +360,8 @@ class LocalThreadStore(ThreadStore):
         # earlier then sees the bigger size and leaves this thread's rows alone.
         await self._record_file(db, thread_id, live.recorder.path)
         await self._index_pending_text(db, thread_id, live)
+        if live.history_mode == "paginated":
+            await self._project(db, live.recorder.path)
 
     async def flush_thread(self, thread_id: str) -> None:
         live = self._live_writer(thread_id)
@@ -513,6 +551,7 @@ class LocalThreadStore(ThreadStore):
 
             await asyncio.to_thread(remove)
             await db.run(index.forget_file, str(path))
+            await db.call(self.codex_history.delete, [rollout_id_of(path)])
         await asyncio.to_thread(names.remove_names, self.home.session_index, params.thread_id)
         await asyncio.to_thread(journal.append_delete, self.config.journal_path, params.thread_id)
         await db.run(index.delete_thread, params.thread_id)
@@ -544,3 +583,11 @@ def _read_if_exists(path: Path) -> list[RolloutLine]:
         return read_rollout(path).lines
     except FileNotFoundError:
         return []
+
+
+def _initial_ordinal(path: Path) -> int:
+    """Where a rollout's ordinals start: after its parent's, for a fork by offset."""
+    lines = _read_if_exists(path)[:1]
+    base = history_base_of(lines)
+    cut = base.get("end_ordinal_exclusive") if base is not None else None
+    return cut if isinstance(cut, int) else 0

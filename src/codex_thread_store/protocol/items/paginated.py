@@ -332,12 +332,17 @@ class Projection:
         no time of its own and an unreadable line timestamp."""
         projection = cls()
         next_ordinal = initial_ordinal
-        for line in lines:
+        subagent_start: int | None = None
+        for index, line in enumerate(lines):
+            if index == 0 and line.item.type == "session_meta":
+                subagent_start = _subagent_start(line.item.payload)
             ordinal = line.ordinal
             if ordinal is None:
                 continue
             try:
-                changes = project_line(line)
+                # A sub-agent's copy of its parent's history is not projected again.
+                inherited = subagent_start is not None and ordinal < subagent_start
+                changes = NO_CHANGES if inherited else project_line(line)
             except ItemShapeError:
                 continue
             if ordinal < next_ordinal:
@@ -351,6 +356,11 @@ class Projection:
             projection.apply(ordinal, changes, fallback)
             next_ordinal = ordinal + 1
         return projection
+
+
+def _subagent_start(meta: Any) -> int | None:
+    value = meta.get("subagent_history_start_ordinal") if isinstance(meta, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 # -- reading, as the app-server reads ------------------------------------------------------------
