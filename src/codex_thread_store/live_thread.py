@@ -176,7 +176,9 @@ class LiveThread:
             sync,
             originator=originator,
             source=meta.source if meta else thread.source,
-            session_id=meta.effective_session_id if meta else thread.session_id,
+            session_id=meta.effective_session_id
+            if meta
+            else (thread.root_session_id or thread.thread_id),
         )
         _emit(analytics, live, thread, mode="resumed", model=model)
         return live

@@ -203,7 +203,7 @@ class ThreadManager:
             ReadThreadParams(thread_id=parent_thread_id, include_archived=True)
         )
         params = CreateThreadParams(
-            session_id=parent.session_id,
+            session_id=parent.root_session_id or parent.thread_id,
             parent_thread_id=parent_thread_id,
             source=SessionSource.thread_spawn(
                 parent_thread_id,

@@ -1,45 +1,46 @@
 """The effective originator of a thread: which client a thread's requests speak for.
 
 It is resolved once, when a thread is created, and persisted in its
-`session_meta.originator`. Precedence, each rule beating the ones after it:
+`session_meta.originator`. Precedence, each rule beating the ones after it, as every
+released Codex CLI from 0.163.0 to 0.171.0 resolves it (`effective_originator_value` in
+`codex-rs/core/src/thread_manager.rs`):
 
-1. *persisted*: resume and fork read back the first `session_meta`'s originator;
-2. *inherited*: a subagent spawned without persisted session metadata, or a fork
-   that kept only its last N turns (so lost its `session_meta`), takes its live
-   parent's originator;
-3. the `CODEX_INTERNAL_ORIGINATOR_OVERRIDE` environment variable;
-4. the service-name table (`CODEX_WORK_LOCAL` → `codex_work_desktop`, ...);
+1. *service name*: the `serviceName` a client starts the thread with, when it is one of
+   `codex_work_desktop`, `codex_work_web`, `codex_work_mobile`, `codex_work_cca`,
+   `chatgpt_cca` (trimmed, compared case-insensitively; the entry itself is the result);
+2. *persisted*: resume and fork read back the first `session_meta`'s originator;
+3. *inherited*: a sub-agent, or a fork that lost its `session_meta` (it kept only its last
+   N turns), takes its live parent's originator;
+4. the `CODEX_INTERNAL_ORIGINATOR_OVERRIDE` environment variable: when it is set (even
+   empty), the process originator, which is its value when that is a valid header value;
 5. the process default (`codex_cli_rs` unless configured).
-
-Rules 3 and 4 follow Codex's June 2026 order, where the environment override
-precedes service-name remapping.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 __all__ = [
     "DEFAULT_ORIGINATOR",
-    "DEFAULT_SERVICE_ORIGINATORS",
     "ORIGINATOR_OVERRIDE_ENV",
+    "SERVICE_ORIGINATORS",
     "OriginatorResolver",
 ]
 
 ORIGINATOR_OVERRIDE_ENV: Final = "CODEX_INTERNAL_ORIGINATOR_OVERRIDE"
 DEFAULT_ORIGINATOR: Final = "codex_cli_rs"
 
-DEFAULT_SERVICE_ORIGINATORS: Final[Mapping[str, str]] = {
-    "codex_work_local": "codex_work_desktop",
-    "codex_work_cloud": "codex_work_cloud",
-    "codex_work_desktop": "codex_work_desktop",
-    "codex_work_web": "codex_work_web",
-    "codex_work_mobile": "codex_work_mobile",
-}
-"""Service names (matched trimmed and case-insensitively) and the originator each maps to."""
+SERVICE_ORIGINATORS: Final = (
+    "codex_work_desktop",
+    "codex_work_web",
+    "codex_work_mobile",
+    "codex_work_cca",
+    "chatgpt_cca",
+)
+"""Service names that name the originator themselves; no other name, and no alias, does."""
 
 
 def _valid_header_value(value: str) -> bool:
@@ -52,31 +53,35 @@ class OriginatorResolver:
     """Resolves effective originators; configure it once per process.
 
     Args:
-        default: the process originator (rule 5).
-        service_originators: the service-name table (rule 4).
-        environ: where rule 3 reads its variable (defaults to `os.environ`).
+        default: the process originator (rule 5), e.g. your client's name.
+        environ: where rule 4 reads its variable (defaults to `os.environ`).
     """
 
     default: str = DEFAULT_ORIGINATOR
-    service_originators: Mapping[str, str] = field(
-        default_factory=lambda: dict(DEFAULT_SERVICE_ORIGINATORS)
-    )
     environ: Mapping[str, str] | None = None
 
-    def env_override(self) -> str | None:
+    def process_originator(self) -> str:
+        """The originator of this process: a valid `CODEX_INTERNAL_ORIGINATOR_OVERRIDE`,
+        else the configured default."""
         env = os.environ if self.environ is None else self.environ
         value = env.get(ORIGINATOR_OVERRIDE_ENV)
-        if not value:
-            return None  # unset and empty both count as absent
-        # An override that is not a valid header value falls back to the default.
-        return value if _valid_header_value(value) else DEFAULT_ORIGINATOR
+        return value if value is not None and _valid_header_value(value) else self.default
 
-    def for_service(self, service_name: str | None) -> str | None:
+    def env_override(self) -> str | None:
+        """Rule 4: the process originator when the variable is set at all, else None."""
+        env = os.environ if self.environ is None else self.environ
+        return self.process_originator() if ORIGINATOR_OVERRIDE_ENV in env else None
+
+    @staticmethod
+    def for_service(service_name: str | None) -> str | None:
+        """Rule 1: the table entry `service_name` names (trimmed, any case), or None."""
         if not service_name:
             return None
-        key = service_name.strip().lower()
-        table = {k.lower(): v for k, v in self.service_originators.items()}
-        return table.get(key)
+        key = service_name.strip()
+        if not key.isascii():  # Codex folds ASCII case only: no Unicode look-alikes
+            return None
+        key = key.lower()
+        return key if key in SERVICE_ORIGINATORS else None
 
     def resolve(
         self,
@@ -87,11 +92,11 @@ class OriginatorResolver:
     ) -> str:
         """Apply the precedence in the module docstring; empty strings count as absent."""
         for candidate in (
+            self.for_service(service_name),
             persisted or None,
             inherited or None,
             self.env_override(),
-            self.for_service(service_name),
         ):
             if candidate:
                 return candidate
-        return self.default
+        return self.process_originator()

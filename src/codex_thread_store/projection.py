@@ -87,7 +87,8 @@ def thread_from_create(
     source = params.source
     return StoredThread(
         thread_id=params.thread_id,
-        session_id=params.effective_session_id,
+        session_id=params.thread_id,
+        root_session_id=params.effective_session_id,
         rollout_path=rollout_path,
         forked_from_id=params.forked_from_id,
         parent_thread_id=params.parent_thread_id or source.parent_thread_id,

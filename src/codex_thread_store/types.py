@@ -350,6 +350,10 @@ class StoredThread(msgspec.Struct, frozen=True, kw_only=True):
 
     thread_id: str
     session_id: str
+    """The id Codex's app-server reports as `sessionId`: the thread's own id."""
+    root_session_id: str | None = None
+    """The session the thread belongs to, as its `session_meta` records it: for a sub-agent,
+    its root thread's id; for a root thread, its own id."""
     rollout_path: str | None = None
     forked_from_id: str | None = None
     parent_thread_id: str | None = None

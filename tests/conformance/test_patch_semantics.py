@@ -25,6 +25,7 @@ METADATA_FIELDS = [
     not in (
         "thread_id",
         "session_id",
+        "root_session_id",
         "rollout_path",
         "created_at",
         "updated_at",

@@ -712,7 +712,7 @@ async def test_create_resolves_empty_originator_and_records_it() -> None:
         store,
         CreateThreadParams(),
         collect_git=False,
-        service_name="CODEX_WORK_LOCAL",
+        service_name="CODEX_WORK_DESKTOP",
         originators=OriginatorResolver(environ={}),
     )
     assert live.originator == "codex_work_desktop"

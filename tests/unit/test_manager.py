@@ -388,7 +388,9 @@ async def test_spawn_subagent_shares_session_and_inherits_live_parent_originator
     assert meta.originator == "parent_orig"
     thread = await read(store, child.thread_id)
     assert thread.parent_thread_id == parent.thread_id
-    assert thread.session_id == parent.thread_id
+    # The app-server reports a sub-agent's own id as its session; its root's is kept apart.
+    assert thread.session_id == child.thread_id
+    assert thread.root_session_id == parent.thread_id
     assert thread.thread_source == "subagent"
     assert thread.agent_nickname == "Nick"
     assert thread.agent_role == "explorer"
@@ -422,7 +424,7 @@ async def test_spawn_subagent_of_cold_parent_does_not_inherit() -> None:
 async def test_start_thread_resolves_service_name() -> None:
     store = RecordingStore()
     mgr = manager(store)
-    live = await mgr.start_thread(service_name=" CODEX_WORK_LOCAL ")
+    live = await mgr.start_thread(service_name=" Codex_Work_Desktop ")
     assert live.originator == "codex_work_desktop"
     assert (await load(store, live.thread_id))[0].payload["originator"] == "codex_work_desktop"
 

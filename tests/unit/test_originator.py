@@ -1,7 +1,8 @@
-"""Effective originator precedence (originator.py docstring; protocol section 3):
+"""Effective originator precedence, as every released Codex CLI from 0.163.0 to 0.171.0
+resolves it (`effective_originator_value`; originator.py docstring):
 
-persisted > inherited from a live parent > CODEX_INTERNAL_ORIGINATOR_OVERRIDE >
-service-name table > process default.
+service-name table > persisted > inherited from a live parent >
+CODEX_INTERNAL_ORIGINATOR_OVERRIDE > process default.
 """
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ import pytest
 from codex_thread_store import OriginatorResolver
 from codex_thread_store.originator import (
     DEFAULT_ORIGINATOR,
-    DEFAULT_SERVICE_ORIGINATORS,
     ORIGINATOR_OVERRIDE_ENV,
+    SERVICE_ORIGINATORS,
 )
 
 # Each rule, in precedence order: how to switch it on, and what it yields.
 RULES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
     # name: (resolver kwargs, resolve kwargs, expected originator)
+    "service": ({}, {"service_name": "CODEX_WORK_WEB"}, "codex_work_web"),
     "persisted": ({}, {"persisted": "persisted_orig"}, "persisted_orig"),
     "inherited": ({}, {"inherited": "inherited_orig"}, "inherited_orig"),
     "env": ({"environ": {ORIGINATOR_OVERRIDE_ENV: "Codex Desktop"}}, {}, "Codex Desktop"),
-    "service": ({}, {"service_name": "CODEX_WORK_CLOUD"}, "codex_work_cloud"),
     "default": ({"default": "process_default"}, {}, "process_default"),
 }
 ORDER = list(RULES)
@@ -60,26 +61,45 @@ def test_each_rule_beats_all_later_rules_together(name: str) -> None:
     assert resolve_with(*later) == RULES[name][2]
 
 
+def test_codex_pinned_case_thread_scoped_sources_before_env() -> None:
+    """Codex's own test: with the env originator set, each service name wins over persisted
+    and inherited; an unknown name falls to persisted, then inherited."""
+    resolver = OriginatorResolver(environ={ORIGINATOR_OVERRIDE_ENV: "Codex Desktop"})
+    for name in SERVICE_ORIGINATORS:
+        assert resolver.resolve(service_name=name, persisted="p", inherited="i") == name
+    assert resolver.resolve(service_name="chatgpt_cca_extra", persisted="p", inherited="i") == "p"
+    assert resolver.resolve(persisted="p", inherited="i") == "p"
+    assert resolver.resolve(inherited="i") == "i"
+    assert resolver.resolve() == "Codex Desktop"
+
+
 def test_default_is_codex_cli_rs() -> None:
     assert DEFAULT_ORIGINATOR == "codex_cli_rs"
     assert OriginatorResolver(environ={}).resolve() == "codex_cli_rs"
 
 
 # -- service names ----------------------------------------------------------------------------
+def test_the_service_table_is_exactly_the_released_one() -> None:
+    assert SERVICE_ORIGINATORS == (
+        "codex_work_desktop",
+        "codex_work_web",
+        "codex_work_mobile",
+        "codex_work_cca",
+        "chatgpt_cca",
+    )
+
+
 @pytest.mark.parametrize(
     ("service_name", "expected"),
     [
-        ("CODEX_WORK_LOCAL", "codex_work_desktop"),
-        ("codex_work_local", "codex_work_desktop"),
-        ("  Codex_Work_Local\t", "codex_work_desktop"),
-        ("CODEX_WORK_CLOUD", "codex_work_cloud"),
-        (" codex_work_cloud ", "codex_work_cloud"),
         ("codex_work_desktop", "codex_work_desktop"),
         ("CODEX_WORK_DESKTOP", "codex_work_desktop"),
         ("codex_work_web", "codex_work_web"),
         (" Codex_Work_Web ", "codex_work_web"),
         ("codex_work_mobile", "codex_work_mobile"),
         ("CODEX_WORK_MOBILE\n", "codex_work_mobile"),
+        ("codex_work_cca", "codex_work_cca"),
+        ("\tChatGPT_CCA", "chatgpt_cca"),
     ],
 )
 def test_service_name_table(service_name: str, expected: str) -> None:
@@ -90,9 +110,20 @@ def test_service_name_table(service_name: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "service_name",
-    ["codex_work_local_extra", "codex work local", "codex_cli_rs", "chatgpt_cca_extra", "", "  "],
+    [
+        # Guessed aliases from an early pull-request text: no release has them.
+        "CODEX_WORK_LOCAL",
+        "codex_work_cloud",
+        "codex_work_web_extra",
+        "codex work web",
+        "codex_cli_rs",
+        "chatgpt_cca_extra",
+        "codex_wor\u212a_web",  # KELVIN SIGN lowers to "k" in Unicode, not in ASCII folding
+        "",
+        "  ",
+    ],
 )
-def test_unknown_service_name_falls_through_to_default(service_name: str) -> None:
+def test_other_service_names_fall_through(service_name: str) -> None:
     resolver = OriginatorResolver(environ={})
     assert resolver.for_service(service_name) is None
     assert resolver.resolve(service_name=service_name) == "codex_cli_rs"
@@ -102,32 +133,18 @@ def test_none_service_name() -> None:
     assert OriginatorResolver(environ={}).for_service(None) is None
 
 
-def test_default_service_table_contents() -> None:
-    assert dict(DEFAULT_SERVICE_ORIGINATORS) == {
-        "codex_work_local": "codex_work_desktop",
-        "codex_work_cloud": "codex_work_cloud",
-        "codex_work_desktop": "codex_work_desktop",
-        "codex_work_web": "codex_work_web",
-        "codex_work_mobile": "codex_work_mobile",
-    }
-
-
-def test_custom_service_table_is_matched_case_insensitively() -> None:
-    resolver = OriginatorResolver(
-        environ={}, service_originators={"My_Service": "my_orig"}, default="dflt"
-    )
-    assert resolver.resolve(service_name=" MY_SERVICE ") == "my_orig"
-    assert resolver.resolve(service_name="codex_work_local") == "dflt"
-
-
 # -- environment override ---------------------------------------------------------------------
+def test_the_variable_is_codex_s_name() -> None:
+    assert ORIGINATOR_OVERRIDE_ENV == "CODEX_INTERNAL_ORIGINATOR_OVERRIDE"
+
+
 @pytest.mark.parametrize(
     "bad", ["Codex\nDesktop", "line\r", "nul\x00", "del\x7f", "caf\u00e9", "emoji \U0001f600"]
 )
-def test_invalid_env_header_value_falls_back_to_codex_cli_rs(bad: str) -> None:
+def test_invalid_env_header_value_falls_back_to_the_process_default(bad: str) -> None:
     resolver = OriginatorResolver(environ={ORIGINATOR_OVERRIDE_ENV: bad}, default="proc")
-    assert resolver.env_override() == "codex_cli_rs"
-    assert resolver.resolve() == "codex_cli_rs"
+    assert resolver.env_override() == "proc"
+    assert resolver.resolve() == "proc"
 
 
 def test_invalid_env_value_still_loses_to_thread_scoped_rules() -> None:
@@ -143,9 +160,16 @@ def test_valid_env_value_with_spaces_and_punctuation_is_kept() -> None:
 
 
 def test_absent_env_variable_is_not_an_override() -> None:
-    resolver = OriginatorResolver(environ={"OTHER": "x"})
+    resolver = OriginatorResolver(environ={"OTHER": "x"}, default="dflt")
     assert resolver.env_override() is None
-    assert resolver.resolve(service_name="codex_work_web") == "codex_work_web"
+    assert resolver.resolve() == "dflt"
+
+
+def test_an_empty_env_variable_counts_and_gives_the_process_originator() -> None:
+    resolver = OriginatorResolver(environ={ORIGINATOR_OVERRIDE_ENV: ""}, default="dflt")
+    assert resolver.env_override() == "dflt"
+    assert resolver.resolve(service_name="codex_work_cca") == "codex_work_cca"
+    assert resolver.resolve() == "dflt"
 
 
 def test_os_environ_is_read_when_no_mapping_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,12 +201,6 @@ def test_empty_inherited_counts_as_absent() -> None:
 def test_empty_service_name_counts_as_absent() -> None:
     resolver = OriginatorResolver(environ={}, default="dflt")
     assert resolver.resolve(service_name="") == "dflt"
-
-
-def test_empty_env_value_counts_as_absent() -> None:
-    resolver = OriginatorResolver(environ={ORIGINATOR_OVERRIDE_ENV: ""}, default="dflt")
-    assert resolver.resolve(service_name="CODEX_WORK_LOCAL") == "codex_work_desktop"
-    assert resolver.resolve() == "dflt"
 
 
 def test_all_absent_gives_the_configured_default() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from ..protocol.session_meta import GitInfo
 from ..timeutil import to_ms
 from ..types import StoredThread
 
-__all__ = ["CODEX_STATE_DB", "PATCH_COLUMNS", "CodexStateDb", "row_for"]
+__all__ = ["CODEX_STATE_DB", "PATCH_COLUMNS", "CodexFacts", "CodexStateDb", "row_for"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,30 @@ _DELETE_FROM: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("thread_spawn_edges", ("parent_thread_id", "child_thread_id")),
     ("thread_read_receipts", ("thread_id",)),
 )
+
+
+_FACT_COLUMNS = (
+    "git_sha",
+    "git_branch",
+    "git_origin_url",
+    "created_at_ms",
+    "updated_at_ms",
+    "recency_at_ms",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CodexFacts:
+    """A thread's facts as Codex's `threads` row holds them (None: no such column)."""
+
+    git: GitInfo | None
+    created_at_ms: int | None
+    updated_at_ms: int | None
+    recency_at_ms: int | None
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _seconds(ms: int) -> int:
@@ -248,33 +273,46 @@ class CodexStateDb:
             return []
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
-    def git_by_thread(self, thread_ids: Iterable[str] | None = None) -> dict[str, GitInfo]:
-        """Git facts Codex holds only in its database (for paginated threads,
-        `thread/metadata/update` writes git to the row and nothing to the rollout), for
-        `thread_ids` (None: every thread, for a rebuild)."""
+    def facts_by_thread(self, thread_ids: Iterable[str] | None = None) -> dict[str, CodexFacts]:
+        """What Codex's rows say that the rollouts do not (or not as Codex reports it), for
+        `thread_ids` (None: every thread, for a rebuild): git facts, which Codex updates
+        only here for paginated threads, and the times the app-server answers with
+        (`created_at_ms`, `updated_at_ms`, `recency_at_ms`), which Codex bumps without
+        touching the rollout."""
         try:
             conn = self._open()
-            if conn is None or not {"git_sha", "git_branch", "git_origin_url"} <= self._columns:
+            if conn is None:
                 return {}
-            sql = (
-                "SELECT id, git_sha, git_branch, git_origin_url FROM threads"
-                " WHERE (git_sha IS NOT NULL OR git_branch IS NOT NULL"
-                " OR git_origin_url IS NOT NULL)"
-            )
+            wanted = [c for c in _FACT_COLUMNS if c in self._columns]
+            if not wanted:
+                return {}
+            sql = f"SELECT id, {', '.join(wanted)} FROM threads"
             if thread_ids is None:
                 rows = conn.execute(sql).fetchall()
             else:
                 rows = [
                     row
                     for thread_id in thread_ids
-                    for row in conn.execute(sql + " AND id = ?", (thread_id,)).fetchall()
+                    for row in conn.execute(sql + " WHERE id = ?", (thread_id,)).fetchall()
                 ]
         except sqlite3.Error as exc:
             log.warning("could not read %s: %s", self.path, exc)
             return {}
-        return {
-            str(r[0]): GitInfo(commit_hash=r[1], branch=r[2], repository_url=r[3]) for r in rows
-        }
+        out = {}
+        for row in rows:
+            values = dict(zip(wanted, row[1:], strict=True))
+            git = GitInfo(
+                commit_hash=values.get("git_sha"),
+                branch=values.get("git_branch"),
+                repository_url=values.get("git_origin_url"),
+            )
+            out[str(row[0])] = CodexFacts(
+                git=None if git.is_empty() else git,
+                created_at_ms=_int_or_none(values.get("created_at_ms")),
+                updated_at_ms=_int_or_none(values.get("updated_at_ms")),
+                recency_at_ms=_int_or_none(values.get("recency_at_ms")),
+            )
+        return out
 
     # -- helpers --------------------------------------------------------------------
     def _insert(self, conn: sqlite3.Connection, row: Mapping[str, Any]) -> None:

@@ -464,6 +464,31 @@ def set_watermark(conn: sqlite3.Connection, key: str, value: int) -> None:
     conn.execute("INSERT OR REPLACE INTO watermarks (key, value) VALUES (?, ?)", (key, value))
 
 
+def update_threads(
+    conn: sqlite3.Connection,
+    facts: dict[str, Any],
+    update: Callable[[StoredThread, dict[str, Any]], StoredThread],
+) -> None:
+    """Rewrite the rows of these threads as `update(thread, facts)` says, in one
+    transaction (rows that do not exist are skipped)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for thread_id in facts:
+            row = conn.execute(
+                "SELECT data, live_only FROM threads WHERE thread_id = ?", (thread_id,)
+            ).fetchone()
+            if row is None:
+                continue
+            thread = decode_json(row[0], StoredThread)
+            updated = update(thread, facts)
+            if updated != thread:
+                _upsert(conn, updated, body=None, live_only=bool(row[1]))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 def apply_overlays(
     conn: sqlite3.Connection,
     names: dict[str, str | None],

@@ -15,17 +15,17 @@ from pathlib import Path
 
 import msgspec
 
-from ..protocol.session_meta import GitInfo
+from ..timeutil import from_ms
 from ..types import StoredThread
 from . import index, journal, names
 from . import refresh as planner
-from .codex_db import CodexStateDb
+from .codex_db import CodexFacts, CodexStateDb
 from .config import LocalThreadStoreConfig
 from .db import IndexDb
 from .layout import CodexHome
 from .scan import ScannedRollout, iter_rollout_dirs, rollout_files, scan_file
 
-__all__ = ["IndexMaintenance"]
+__all__ = ["IndexMaintenance", "with_codex_facts"]
 
 _REBUILD_CHUNK = 200
 
@@ -58,7 +58,7 @@ class IndexMaintenance:
         paths, folders = await asyncio.to_thread(self._all_rollouts)
         progress = self._config.progress
         total = len(paths)
-        codex_git = await db.call(self._codex_db.git_by_thread)
+        codex_facts = await db.call(self._codex_db.facts_by_thread)
         provider = self._config.default_model_provider
 
         def scan_chunk(chunk: list[tuple[Path, bool]]) -> list[ScannedRollout]:
@@ -77,7 +77,7 @@ class IndexMaintenance:
             rows: list[tuple[StoredThread, str, index.FileState | None]] = []
             for scanned in await asyncio.to_thread(scan_chunk, chunk):
                 assert scanned.thread is not None
-                thread = _with_codex_git(scanned.thread, codex_git)
+                thread = with_codex_facts(scanned.thread, codex_facts)
                 state = index.FileState(
                     str(scanned.path), thread.thread_id, scanned.size, scanned.mtime_ns
                 )
@@ -159,10 +159,10 @@ class IndexMaintenance:
 
         found = await asyncio.to_thread(scan_all)
         ids = [t.thread_id for _, t in found]
-        codex_git = await db.call(self._codex_db.git_by_thread, ids)
+        codex_facts = await db.call(self._codex_db.facts_by_thread, ids)
         rows: list[tuple[StoredThread, str, index.FileState | None]] = []
         for item, derived in found:
-            thread = _with_codex_git(derived, codex_git)
+            thread = with_codex_facts(derived, codex_facts)
             state = index.FileState(str(item.path), thread.thread_id, item.size, item.mtime_ns)
             rows.append((thread, item.body, state))
         await db.run(index.upsert_many, rows, merge=_overlay)
@@ -187,7 +187,15 @@ class IndexMaintenance:
         paths = [r[1] for r in rows]
         states = await db.run(index.file_states_for, paths)
         queued = {str(p) for p, _ in changes.scan}
-        return await asyncio.to_thread(planner.stale_files, self._home, paths, states, queued)
+        stale = await asyncio.to_thread(planner.stale_files, self._home, paths, states, queued)
+        # Codex also bumps rows without touching the file (unarchive, renames in some
+        # versions): bring those rows' times and git in line without re-reading anything.
+        rescanned = {str(p) for p, _ in stale} | queued
+        bumped = [r[0] for r in rows if r[1] not in rescanned and r[0] not in self._live_ids()]
+        if bumped:
+            facts = await db.call(self._codex_db.facts_by_thread, bumped)
+            await db.run(index.update_threads, {i: f for i, f in facts.items()}, with_codex_facts)
+        return stale
 
     async def _refresh_names(self, db: IndexDb) -> None:
         """Apply renames other processes (Codex) appended to `session_index.jsonl`.
@@ -210,11 +218,24 @@ class IndexMaintenance:
         await db.run(index.set_watermark, "session_index", signature)
 
 
-def _with_codex_git(thread: StoredThread, codex_git: dict[str, GitInfo]) -> StoredThread:
-    """Codex's row wins for git: it is where Codex records git updates of paginated
-    threads (their rollouts never get a `session_meta` copy)."""
-    git = codex_git.get(thread.thread_id)
-    return thread if git is None else msgspec.structs.replace(thread, git_info=git)
+def with_codex_facts(thread: StoredThread, facts: dict[str, CodexFacts]) -> StoredThread:
+    """A thread as Codex's row has it. Codex's row wins for git (it is where Codex
+    records git updates of paginated threads, whose rollouts never get a `session_meta`
+    copy); its times count where they are earlier (created) or later (updated, recency),
+    which is what the app-server answers after Codex bumped them."""
+    fact = facts.get(thread.thread_id)
+    if fact is None:
+        return thread
+    changes: dict[str, object] = {}
+    if fact.git is not None:
+        changes["git_info"] = fact.git
+    if fact.created_at_ms is not None:
+        changes["created_at"] = min(thread.created_at, from_ms(fact.created_at_ms))
+    if fact.updated_at_ms is not None:
+        changes["updated_at"] = max(thread.updated_at, from_ms(fact.updated_at_ms))
+    if fact.recency_at_ms is not None:
+        changes["recency_at"] = max(thread.recency_at, from_ms(fact.recency_at_ms))
+    return msgspec.structs.replace(thread, **changes) if changes else thread
 
 
 def _overlay(derived: StoredThread, existing: StoredThread) -> StoredThread:

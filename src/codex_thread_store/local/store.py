@@ -500,17 +500,18 @@ class LocalThreadStore(ThreadStore):
             return thread
         db = await self._index()
         new_path = await self._move(thread, to_archive=archived)
+        now = utc_now()
         moved = msgspec.structs.replace(
             thread,
-            archived_at=utc_now() if archived else None,
+            archived_at=now if archived else None,
             rollout_path=str(new_path) if new_path else None,
+            # Codex sorts an unarchived thread as just updated (it also touches the file).
+            updated_at=thread.updated_at if archived else max(thread.updated_at, now),
         )
         await db.run(index.upsert_thread, moved)
         if new_path is not None:
             await self._record_file(db, thread_id, new_path)
-        # Codex sorts an unarchived thread as just updated (it also touches the file).
-        codex_row = moved if archived else msgspec.structs.replace(moved, updated_at=utc_now())
-        await db.call(self.codex_db.sync, codex_row, changed=PATCH_COLUMNS["archived"])
+        await db.call(self.codex_db.sync, moved, changed=PATCH_COLUMNS["archived"])
         return moved
 
     async def _move(self, thread: StoredThread, *, to_archive: bool) -> Path | None:

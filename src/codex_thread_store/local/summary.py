@@ -69,7 +69,8 @@ def summarize_rollout(
             recency = stamp if recency is None else max(recency, stamp)
     base = StoredThread(
         thread_id=meta.id,
-        session_id=meta.effective_session_id,
+        session_id=meta.id,
+        root_session_id=meta.effective_session_id,
         rollout_path=str(path),
         forked_from_id=meta.forked_from_id,
         parent_thread_id=meta.parent_thread_id or meta.source.parent_thread_id,

@@ -102,7 +102,9 @@ def thread_values(thread: StoredThread) -> dict[str, Any]:
     """Column → value for every column of `THREAD_COLUMNS` and `DERIVED_COLUMNS`."""
     values: dict[str, Any] = {}
     for name in THREAD_COLUMNS:
-        value = getattr(thread, name)
+        # The `session_id` column keeps the session the thread belongs to (its root's).
+        attribute = "root_session_id" if name == "session_id" else name
+        value = getattr(thread, attribute)
         if name == "source":
             value = thread.source.to_db_text()
         elif name in _JSON_COLUMNS:
@@ -117,6 +119,8 @@ def thread_values(thread: StoredThread) -> dict[str, Any]:
 
 def thread_from_row(row: Sequence[Any]) -> StoredThread:
     fields = dict(zip(THREAD_COLUMNS, row, strict=True))
+    fields["root_session_id"] = fields["session_id"]
+    fields["session_id"] = fields["thread_id"]
     fields["source"] = SessionSource.from_db_text(fields["source"])
     git = fields["git_info"]
     fields["git_info"] = None if git is None else msgspec.convert(git, GitInfo)
