@@ -96,6 +96,7 @@ class LiveThread:
         patch is held back until the thread has history or is persisted.
         """
         resolver = originators or OriginatorResolver()
+        params = params.with_history_mode(store.default_history_mode())
         changes: dict[str, Any] = {}
         if not params.originator:
             changes["originator"] = resolver.resolve(

@@ -125,7 +125,7 @@ class ThreadMetadataSync:
         **options: Any,
     ) -> ThreadMetadataSync:
         """Hold back the create patch until the thread has history (or is persisted)."""
-        sync = cls(params.thread_id, history_mode=params.history_mode, **options)
+        sync = cls(params.thread_id, history_mode=params.history_mode or "legacy", **options)
         now = sync._clock()
         source = params.source
         cwd = params.metadata.cwd or ""

@@ -70,7 +70,7 @@ def initial_session_meta(params: CreateThreadParams, now: datetime) -> RolloutIt
         selected_capability_roots=params.selected_capability_roots,
         # Codex writes memory_mode at creation only when memories are off.
         memory_mode="disabled" if params.metadata.memory_mode == "disabled" else None,
-        history_mode=params.history_mode,  # type: ignore[arg-type]
+        history_mode=params.history_mode or "legacy",  # type: ignore[arg-type]
         multi_agent_version=params.multi_agent_version,
         context_window=(
             {"window_id": params.initial_window_id} if params.initial_window_id else None
@@ -99,7 +99,7 @@ def thread_from_create(
         cwd=params.metadata.cwd or "",
         cli_version=params.cli_version or default_cli_version(),
         source=source,
-        history_mode=params.history_mode,
+        history_mode=params.history_mode or "legacy",
         thread_source=None if params.thread_source is None else str(params.thread_source),
         originator=params.originator or None,
         agent_nickname=source.agent_nickname,

@@ -43,7 +43,8 @@ class ThreadStore(ABC):
     """The contract every store implements; see `docs/design.md` for the rules."""
 
     def default_history_mode(self) -> str:
-        """History mode used when a history carries no persisted mode."""
+        """The history mode of a thread created without one (`CreateThreadParams.history_mode`
+        None). Legacy unless a store knows better."""
         return "legacy"
 
     # -- live writers -------------------------------------------------------------

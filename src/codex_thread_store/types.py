@@ -119,7 +119,9 @@ class CreateThreadParams(_Params, frozen=True, kw_only=True):
     dynamic_tools: list[Any] = msgspec.field(default_factory=list)
     selected_capability_roots: list[Any] = msgspec.field(default_factory=list)
     multi_agent_version: str | None = None
-    history_mode: str = "legacy"
+    history_mode: str | None = None
+    """`legacy` or `paginated`; None: the store's default (`ThreadStore.default_history_mode`,
+    which for a Codex home follows what that home's Codex writes)."""
     initial_window_id: str | None = None
     git_info: GitInfo | None = None
     metadata: ThreadPersistenceMetadata = msgspec.field(default_factory=ThreadPersistenceMetadata)
@@ -130,7 +132,7 @@ class CreateThreadParams(_Params, frozen=True, kw_only=True):
             value = getattr(self, name)
             if value is not None:
                 _check_id(value, name)
-        if self.history_mode not in ("legacy", "paginated"):
+        if self.history_mode not in (None, "legacy", "paginated"):
             raise InvalidRequest(
                 f"history_mode must be 'legacy' or 'paginated', got {self.history_mode!r}"
             )
@@ -144,6 +146,12 @@ class CreateThreadParams(_Params, frozen=True, kw_only=True):
     @property
     def effective_session_id(self) -> str:
         return self.session_id or self.thread_id
+
+    def with_history_mode(self, default: str) -> CreateThreadParams:
+        """These params with the history mode decided (`default` when unset)."""
+        if self.history_mode is not None:
+            return self
+        return msgspec.structs.replace(self, history_mode=default)
 
 
 class ResumeThreadParams(_Params, frozen=True, kw_only=True):

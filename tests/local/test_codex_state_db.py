@@ -137,7 +137,8 @@ async def test_materialized_thread_gets_a_row_with_codex_encodings(tmp_path: Pat
     assert row["created_at_ms"] == int(thread.created_at.timestamp() * 1000)
     assert row["created_at"] == row["created_at_ms"] // 1000
     assert row["archived"] == 0 and row["archived_at"] is None
-    assert row["history_mode"] == "legacy" and row["name"] is None
+    # The home's Codex writes paginated history, so a thread created without a mode is too.
+    assert row["history_mode"] == "paginated" and row["name"] is None
     assert row["sandbox_policy"] and row["approval_mode"]  # NOT NULL columns got defaults
     assert schema_of(home / "state_5.sqlite") == schema  # never migrated or altered
 

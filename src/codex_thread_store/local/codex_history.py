@@ -43,7 +43,7 @@ from ..protocol.items.paginated import TERMINAL, LineChanges, line_time_ms, proj
 from ..protocol.rollout import MalformedLine, RolloutItem, RolloutLine
 from .rollout_files import read_rollout_bytes
 
-__all__ = ["CODEX_HISTORY_DB", "CodexHistoryDb", "ProjectionState"]
+__all__ = ["CODEX_HISTORY_DB", "CodexHistoryDb", "ProjectionState", "detect_history_mode"]
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +202,32 @@ def _subagent_start(data: bytes) -> int | None:
         return None
     value = meta.get("subagent_history_start_ordinal") if isinstance(meta, dict) else None
     return value if isinstance(value, int) else None
+
+
+def detect_history_mode(codex_home: Path) -> str:
+    """What a home's Codex writes: `paginated` when it has Codex's history database or a
+    thread Codex recorded as paginated, else `legacy` (what every Codex reads in full,
+    also a home no Codex has opened yet)."""
+    if (codex_home / CODEX_HISTORY_DB).exists():
+        return "paginated"
+    state = codex_home / "state_5.sqlite"
+    if state.exists():
+        try:
+            conn = sqlite3.connect(f"file:{state}?mode=ro", uri=True)
+            try:
+                columns = {row[1] for row in conn.execute("PRAGMA table_info(threads)")}
+                if (
+                    "history_mode" in columns
+                    and conn.execute(
+                        "SELECT 1 FROM threads WHERE history_mode = 'paginated' LIMIT 1"
+                    ).fetchone()
+                ):
+                    return "paginated"
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            log.warning("could not read %s: %s", state, exc)
+    return "legacy"
 
 
 class CodexHistoryDb:

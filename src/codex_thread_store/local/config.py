@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
+from ..errors import InvalidRequest
 from .layout import default_codex_home
 from .recorder import Durability
 
@@ -27,6 +29,10 @@ class LocalThreadStoreConfig:
         default_model_provider: provider for rollouts that do not name one.
         refresh_interval_s: how often listing looks for files other processes wrote.
         progress: called as `progress(done, total)` while the index is rebuilt.
+        history_mode: the history mode of threads created without one. `"auto"` follows
+            the home: paginated where the home's Codex writes paginated history (it has
+            Codex's history database, or paginated threads), legacy otherwise, so that
+            Codex reads every turn of what this store writes.
     """
 
     codex_home: Path = field(default_factory=default_codex_home)
@@ -35,6 +41,13 @@ class LocalThreadStoreConfig:
     default_model_provider: str = "openai"
     refresh_interval_s: float = 1.0
     progress: Callable[[int, int], None] | None = None
+    history_mode: Literal["auto", "legacy", "paginated"] = "auto"
+
+    def __post_init__(self) -> None:
+        if self.history_mode not in ("auto", "legacy", "paginated"):
+            raise InvalidRequest(
+                f"history_mode must be 'auto', 'legacy' or 'paginated', got {self.history_mode!r}"
+            )
 
     @property
     def state_dir(self) -> Path:

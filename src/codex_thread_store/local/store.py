@@ -53,7 +53,7 @@ from ..types import (
 )
 from . import index, journal, names
 from .codex_db import PATCH_COLUMNS, CodexStateDb
-from .codex_history import CodexHistoryDb
+from .codex_history import CodexHistoryDb, detect_history_mode
 from .config import LocalThreadStoreConfig
 from .db import IndexDb
 from .layout import CodexHome
@@ -94,6 +94,7 @@ class LocalThreadStore(ThreadStore):
         self._open_lock = asyncio.Lock()
         self._live: dict[str, _Live] = {}
         self.rebuild_reason: str | None = None
+        self._detected_mode: str | None = None
         #: Codex's own `state_5.sqlite`, kept in step when the home has one.
         self.codex_db = CodexStateDb(self.home.root)
         #: Codex's paginated-history projection, kept in step when the home has one.
@@ -189,6 +190,15 @@ class LocalThreadStore(ThreadStore):
             caught += 1
         return caught
 
+    def default_history_mode(self) -> str:
+        """The configured mode, or (`"auto"`) what the home's Codex writes: paginated when
+        the home has Codex's history database or paginated threads, else legacy."""
+        if self.config.history_mode != "auto":
+            return self.config.history_mode
+        if self._detected_mode is None:
+            self._detected_mode = detect_history_mode(self.home.root)
+        return self._detected_mode
+
     def rollout_path_of(self, thread_id: str) -> str | None:
         live = self._live.get(thread_id)
         return None if live is None else str(live.recorder.path)
@@ -258,6 +268,7 @@ class LocalThreadStore(ThreadStore):
 
     # -- live writers -----------------------------------------------------------------
     async def create_thread(self, params: CreateThreadParams) -> None:
+        params = params.with_history_mode(self.default_history_mode())
         db = await self._index()
         thread_id = params.thread_id
         if thread_id in self._live or await db.run(index.get_thread, thread_id) is not None:
@@ -281,7 +292,7 @@ class LocalThreadStore(ThreadStore):
         except BaseException:
             await asyncio.to_thread(lock.release)
             raise
-        self._live[thread_id] = _Live(recorder, lock, params.history_mode)
+        self._live[thread_id] = _Live(recorder, lock, params.history_mode or "legacy")
 
     async def resume_thread(self, params: ResumeThreadParams) -> None:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)

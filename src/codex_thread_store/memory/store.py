@@ -109,8 +109,9 @@ class InMemoryThreadStore(ThreadStore):
 
     # -- live writers -------------------------------------------------------------
     async def create_thread(self, params: CreateThreadParams) -> None:
+        params = params.with_history_mode(self.default_history_mode())
         self.calls["create_thread"] += 1
-        self._reject_paginated(params.history_mode)
+        self._reject_paginated(params.history_mode or "legacy")
         if params.thread_id in self._threads:
             raise Conflict(f"thread {params.thread_id} already exists; pick a new id")
         now = utc_now()

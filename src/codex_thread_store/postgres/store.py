@@ -202,6 +202,7 @@ class PostgresThreadStore(ThreadStore):
 
     # -- live writers -----------------------------------------------------------------
     async def create_thread(self, params: CreateThreadParams) -> None:
+        params = params.with_history_mode(self.default_history_mode())
         thread_id = params.thread_id
         if thread_id in self._live:
             raise Conflict(f"thread {thread_id} already exists; pick a new id")
@@ -223,7 +224,7 @@ class PostgresThreadStore(ThreadStore):
 
         token = await self._run("create_thread", txn)
         self._live[thread_id] = _Writer(
-            writer_id, token, params.history_mode, materialized=False, has_items=False
+            writer_id, token, params.history_mode or "legacy", materialized=False, has_items=False
         )
         self._start_renewer()
 
