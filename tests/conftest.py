@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -57,10 +58,19 @@ async def postgres_store(tmp_path: Path) -> AsyncIterator[ThreadStore]:
         await store.aclose()
 
 
-BACKENDS: dict[str, StoreFactory] = {
-    "memory": memory_store,
-    "local": local_store,
-    "postgres": postgres_store,
+@dataclass(frozen=True)
+class Backend:
+    """A store factory and the optional operations its stores support (every other
+    optional operation must raise `Unsupported`)."""
+
+    factory: StoreFactory
+    capabilities: frozenset[str] = frozenset()
+
+
+BACKENDS: dict[str, Backend] = {
+    "memory": Backend(memory_store),
+    "local": Backend(local_store, frozenset({"fork_point"})),
+    "postgres": Backend(postgres_store),
 }
 
 
@@ -73,9 +83,14 @@ def _stop_shared_postgres() -> Iterator[None]:
     stop_shared()
 
 
-@pytest.fixture(params=list(BACKENDS.values()), ids=list(BACKENDS))
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ThreadStore]:
+@pytest.fixture(params=list(BACKENDS), ids=list(BACKENDS))
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Each backend in `BACKENDS`."""
+    return BACKENDS[request.param]
+
+
+@pytest.fixture
+async def store(backend: Backend, tmp_path: Path) -> AsyncIterator[ThreadStore]:
     """A fresh store of each backend in `BACKENDS`."""
-    factory: StoreFactory = request.param
-    async with contextlib.asynccontextmanager(factory)(tmp_path) as fresh:
+    async with contextlib.asynccontextmanager(backend.factory)(tmp_path) as fresh:
         yield fresh

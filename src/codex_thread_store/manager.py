@@ -10,7 +10,7 @@ in a private in-memory store, never reach the real one, and reject mutations.
 from __future__ import annotations
 
 from .analytics import AnalyticsSink
-from .errors import Internal, InvalidRequest, ThreadStoreError
+from .errors import Internal, InvalidRequest, ThreadStoreError, Unsupported
 from .ids import new_thread_id
 from .live_thread import LiveThread
 from .memory import InMemoryThreadStore
@@ -21,6 +21,8 @@ from .protocol.sources import SessionSource, ThreadSource
 from .store import ThreadStore
 from .types import (
     CreateThreadParams,
+    ForkPointParams,
+    HistoryBase,
     LoadThreadHistoryParams,
     ReadThreadParams,
     ResumeThreadParams,
@@ -146,6 +148,10 @@ class ThreadManager:
         source = await self.store.read_thread(
             ReadThreadParams(thread_id=source_thread_id, include_archived=include_archived)
         )
+        if last_n_turns is None and source.history_mode == "paginated":
+            base = await self._fork_point(source_thread_id, include_archived)
+            if base is not None:
+                return await self._fork_by_reference(source, base, thread_source, thread_id)
         history = (
             await self.store.load_history(
                 LoadThreadHistoryParams(
@@ -183,6 +189,51 @@ class ThreadManager:
         self._loaded[new_id] = live
         if history:
             await live.append_items(history)
+        await live.persist()
+        return live
+
+    async def _fork_point(self, thread_id: str, include_archived: bool) -> HistoryBase | None:
+        try:
+            return await self.store.fork_point(
+                ForkPointParams(thread_id=thread_id, include_archived=include_archived)
+            )
+        except Unsupported:
+            return None
+
+    async def _fork_by_reference(
+        self,
+        source: StoredThread,
+        base: HistoryBase,
+        thread_source: str | None,
+        thread_id: str | None,
+    ) -> LiveThread:
+        """A fork that starts from the source's history where it ends now, without copying
+        it, as Codex 0.169+ forks paginated threads. The source's persisted originator
+        carries over (its `session_meta` is the first of the fork's history)."""
+        new_id = thread_id or new_thread_id()
+        params = CreateThreadParams(
+            thread_id=new_id,
+            forked_from_id=source.thread_id,
+            history_base=base,
+            source=source.source,
+            thread_source=thread_source,
+            originator=self.originators.resolve(
+                persisted=source.originator, inherited=self._live_originator(source.thread_id)
+            ),
+            history_mode="paginated",
+            git_info=source.git_info,
+            metadata=ThreadPersistenceMetadata(
+                cwd=source.cwd or None, model_provider=source.model_provider
+            ),
+        )
+        live = await LiveThread.create(
+            self.store,
+            params,
+            originators=self.originators,
+            analytics=self.analytics,
+            collect_git=False,
+        )
+        self._loaded[new_id] = live
         await live.persist()
         return live
 

@@ -54,6 +54,9 @@ def initial_session_meta(params: CreateThreadParams, now: datetime) -> RolloutIt
         id=params.thread_id,
         session_id=params.effective_session_id,
         forked_from_id=params.forked_from_id,
+        forked_from_ordinal_exclusive=(
+            None if params.history_base is None else params.history_base.end_ordinal_exclusive
+        ),
         parent_thread_id=params.parent_thread_id or source.parent_thread_id,
         timestamp=format_rfc3339_ms(now),
         cwd=params.metadata.cwd or "",
@@ -71,6 +74,9 @@ def initial_session_meta(params: CreateThreadParams, now: datetime) -> RolloutIt
         # Codex writes memory_mode at creation only when memories are off.
         memory_mode="disabled" if params.metadata.memory_mode == "disabled" else None,
         history_mode=params.history_mode or "legacy",  # type: ignore[arg-type]
+        history_base=(
+            None if params.history_base is None else msgspec.to_builtins(params.history_base)
+        ),
         multi_agent_version=params.multi_agent_version,
         context_window=(
             {"window_id": params.initial_window_id} if params.initial_window_id else None

@@ -19,6 +19,8 @@ from .types import (
     ArchiveThreadParams,
     CreateThreadParams,
     DeleteThreadParams,
+    ForkPointParams,
+    HistoryBase,
     ItemPage,
     ListItemsParams,
     ListThreadsParams,
@@ -119,6 +121,12 @@ class ThreadStore(ABC):
     async def list_items(self, params: ListItemsParams) -> ItemPage:
         """One page of a thread's items, optionally of one turn."""
         raise Unsupported("list_items")
+
+    async def fork_point(self, params: ForkPointParams) -> HistoryBase:
+        """Where a fork that references this thread's history (instead of copying it)
+        would start now: pass it as `CreateThreadParams.history_base`. Stores that keep
+        history as files (paginated Codex homes) support it."""
+        raise Unsupported("fork_point")
 
     # -- metadata and lifecycle ---------------------------------------------------
     @abstractmethod

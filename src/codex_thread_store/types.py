@@ -27,6 +27,8 @@ __all__ = [
     "ArchiveThreadParams",
     "CreateThreadParams",
     "DeleteThreadParams",
+    "ForkPointParams",
+    "HistoryBase",
     "ItemPage",
     "ListItemsParams",
     "ListThreadsParams",
@@ -99,6 +101,33 @@ class ThreadPersistenceMetadata(_Params, frozen=True, kw_only=True):
     memory_mode: str = "enabled"
 
 
+class HistoryBase(_Params, frozen=True, kw_only=True):
+    """Where a fork by reference starts: its history is the first `end_byte_offset` bytes
+    (`end_ordinal_exclusive` lines) of rollout `thread_id`, then its own lines. Codex
+    0.169+ forks paginated threads this way instead of copying them."""
+
+    thread_id: str
+    end_ordinal_exclusive: int
+    end_byte_offset: int
+
+    def __post_init__(self) -> None:
+        _check_id(self.thread_id, "history_base.thread_id")
+        if self.end_ordinal_exclusive < 1 or self.end_byte_offset < 1:
+            raise InvalidRequest(
+                "a history base must include its source's session_meta "
+                f"(end_ordinal_exclusive {self.end_ordinal_exclusive}, "
+                f"end_byte_offset {self.end_byte_offset})"
+            )
+
+
+class ForkPointParams(_Params, frozen=True, kw_only=True):
+    thread_id: str
+    include_archived: bool = False
+
+    def __post_init__(self) -> None:
+        _check_id(self.thread_id)
+
+
 class CreateThreadParams(_Params, frozen=True, kw_only=True):
     """Open a new live thread. The store writes the initial `session_meta` itself.
 
@@ -124,10 +153,20 @@ class CreateThreadParams(_Params, frozen=True, kw_only=True):
     which for a Codex home follows what that home's Codex writes)."""
     initial_window_id: str | None = None
     git_info: GitInfo | None = None
+    history_base: HistoryBase | None = None
+    """A fork by reference (`ThreadStore.fork_point`): the thread starts from that history
+    instead of a copy of it. Needs `forked_from_id` and paginated history."""
     metadata: ThreadPersistenceMetadata = msgspec.field(default_factory=ThreadPersistenceMetadata)
 
     def __post_init__(self) -> None:
         _check_id(self.thread_id)
+        if self.history_base is not None and (
+            self.forked_from_id is None or self.history_mode == "legacy"
+        ):
+            raise InvalidRequest(
+                "history_base is for paginated forks: set forked_from_id and leave "
+                "history_mode unset or 'paginated'"
+            )
         for name in ("session_id", "forked_from_id", "parent_thread_id"):
             value = getattr(self, name)
             if value is not None:
@@ -148,10 +187,12 @@ class CreateThreadParams(_Params, frozen=True, kw_only=True):
         return self.session_id or self.thread_id
 
     def with_history_mode(self, default: str) -> CreateThreadParams:
-        """These params with the history mode decided (`default` when unset)."""
+        """These params with the history mode decided (`default` when unset; a fork by
+        reference is paginated)."""
         if self.history_mode is not None:
             return self
-        return msgspec.structs.replace(self, history_mode=default)
+        mode = "paginated" if self.history_base is not None else default
+        return msgspec.structs.replace(self, history_mode=mode)
 
 
 class ResumeThreadParams(_Params, frozen=True, kw_only=True):

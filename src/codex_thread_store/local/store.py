@@ -19,7 +19,7 @@ from pathlib import Path
 
 import msgspec
 
-from ..errors import Conflict, InvalidRequest, ThreadNotFound
+from ..errors import Conflict, InvalidRequest, ThreadNotFound, Unsupported
 from ..policy import persisted_rollout_items
 from ..projection import apply_patch, initial_session_meta, thread_from_create
 from ..protocol.items import HistorySegment, ThreadHistoryView
@@ -34,6 +34,8 @@ from ..types import (
     ArchiveThreadParams,
     CreateThreadParams,
     DeleteThreadParams,
+    ForkPointParams,
+    HistoryBase,
     ItemPage,
     ListItemsParams,
     ListThreadsParams,
@@ -57,10 +59,16 @@ from .codex_history import CodexHistoryDb, detect_history_mode
 from .config import LocalThreadStoreConfig
 from .db import IndexDb
 from .layout import CodexHome
-from .lineage import history_base_of, history_segments, inherited_prefix, rollout_id_of
+from .lineage import (
+    find_rollout,
+    history_base_of,
+    history_segments,
+    inherited_prefix,
+    rollout_id_of,
+)
 from .maintenance import IndexMaintenance
 from .recorder import RolloutRecorder
-from .rollout_files import compressed_sibling, existing_rollout, read_rollout
+from .rollout_files import compressed_sibling, existing_rollout, read_rollout, read_rollout_bytes
 from .writer_lock import WriterLock, writer_is_live
 
 __all__ = ["LocalThreadStore"]
@@ -247,10 +255,12 @@ class LocalThreadStore(ThreadStore):
         return path, lines
 
     async def _history(self, thread: StoredThread) -> StoredThreadHistory:
-        """The logical history: a referencing fork's inherited lines, then its own."""
+        """The logical history. A fork by reference reads as a fork by copy would: its own
+        `session_meta` first (its identity), then the inherited lines, then its own."""
         _, own = await self._own_lines(thread)
         prefix = await asyncio.to_thread(inherited_prefix, self.home, own)
-        return stored_history(thread.thread_id, timed_lines(prefix + own))
+        lines = [*own[:1], *prefix, *own[1:]] if prefix else own
+        return stored_history(thread.thread_id, timed_lines(lines))
 
     async def _history_view(self, thread: StoredThread) -> ThreadHistoryView:
         path, own = await self._own_lines(thread)
@@ -273,6 +283,11 @@ class LocalThreadStore(ThreadStore):
         thread_id = params.thread_id
         if thread_id in self._live or await db.run(index.get_thread, thread_id) is not None:
             raise Conflict(f"thread {thread_id} already exists; pick a new id")
+        first_ordinal = 0 if params.history_mode == "paginated" else None
+        inherited: StoredThread | None = None
+        if params.history_base is not None:
+            inherited = await self._check_history_base(db, params)
+            first_ordinal = params.history_base.end_ordinal_exclusive
         now = utc_now()
         path = self.home.new_rollout_path(thread_id, datetime.now().astimezone())
         lock = WriterLock(self.home.root, thread_id)
@@ -281,18 +296,61 @@ class LocalThreadStore(ThreadStore):
             recorder = RolloutRecorder(
                 path,
                 materialized=False,
-                next_ordinal=0 if params.history_mode == "paginated" else None,
+                next_ordinal=first_ordinal,
                 durability=self.config.durability,
                 max_item_bytes=self.config.max_item_bytes,
             )
             meta_line = recorder.encode([initial_session_meta(params, now)], now)
             recorder.write(meta_line, counts_as_items=False)
             thread = thread_from_create(params, now, rollout_path=str(path))
+            if inherited is not None:  # a fork by reference shows its source's opening
+                thread = msgspec.structs.replace(
+                    thread,
+                    preview=inherited.preview,
+                    first_user_message=inherited.first_user_message,
+                    model=inherited.model,
+                    reasoning_effort=inherited.reasoning_effort,
+                )
             await db.run(index.upsert_thread, thread, body="", live_only=True)
         except BaseException:
             await asyncio.to_thread(lock.release)
             raise
         self._live[thread_id] = _Live(recorder, lock, params.history_mode or "legacy")
+
+    async def _check_history_base(self, db: IndexDb, params: CreateThreadParams) -> StoredThread:
+        """The source of a fork by reference, once its base is found to be a line boundary
+        of a paginated rollout (the ordinal before it `end - 1`)."""
+        base = params.history_base
+        assert base is not None
+        path = await asyncio.to_thread(find_rollout, self.home, base.thread_id)
+        if path is None:
+            raise InvalidRequest(f"history_base names rollout {base.thread_id}, which is not here")
+        problem = await asyncio.to_thread(_base_problem, path, base)
+        if problem is not None:
+            raise InvalidRequest(f"history_base does not fit rollout {base.thread_id}: {problem}")
+        source = await db.run(index.thread_by_path, str(path))
+        if source is None or source.history_mode != "paginated":
+            raise InvalidRequest(f"history_base names {base.thread_id}, not a paginated thread")
+        return source
+
+    async def fork_point(self, params: ForkPointParams) -> HistoryBase:
+        """The end of the thread's durable rollout: a fork created with it as its
+        `history_base` shares the history written so far, as Codex's `thread/fork` does."""
+        thread = await self._get(params.thread_id, include_archived=params.include_archived)
+        if thread.history_mode != "paginated":
+            raise Unsupported("fork_point", "only paginated threads are forked by reference")
+        if params.thread_id in self._live:
+            await self.flush_thread(params.thread_id)
+        if not thread.rollout_path:
+            raise InvalidRequest(f"thread {params.thread_id} has no rollout yet; persist it first")
+        path = Path(thread.rollout_path)
+        end = await asyncio.to_thread(_durable_end, path)
+        if end is None:
+            raise InvalidRequest(f"thread {params.thread_id} has no ordered lines to fork from")
+        offset, ordinal = end
+        return HistoryBase(
+            thread_id=rollout_id_of(path), end_ordinal_exclusive=ordinal, end_byte_offset=offset
+        )
 
     async def resume_thread(self, params: ResumeThreadParams) -> None:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
@@ -595,6 +653,42 @@ def _read_if_exists(path: Path) -> list[RolloutLine]:
         return read_rollout(path).lines
     except FileNotFoundError:
         return []
+
+
+def _durable_end(path: Path) -> tuple[int, int] | None:
+    """(bytes up to the end of the last complete line, last ordinal + 1) of a paginated
+    rollout, or None when no line has an ordinal."""
+    result = read_rollout(path)
+    ordinals = [line.ordinal for line in result.lines if line.ordinal is not None]
+    if not ordinals:
+        return None
+    end = result.size
+    if result.torn_tail:  # the fragment after the last newline is not history
+        data = read_rollout_bytes(path)
+        end = data.rfind(b"\n") + 1
+    return end, max(ordinals) + 1
+
+
+def _base_problem(path: Path, base: HistoryBase) -> str | None:
+    """Why `base` is not a line boundary of the paginated rollout at `path` (None when
+    it is one)."""
+    result = read_rollout(path)
+    cut = base.end_byte_offset
+    if cut > result.size:
+        return f"byte offset {cut} is past its end ({result.size} bytes)"
+    if cut < result.size and cut not in result.offsets:
+        return f"byte offset {cut} is not the start of a line"
+    before = [
+        line.ordinal
+        for line, offset in zip(result.lines, result.offsets, strict=True)
+        if offset < cut
+    ]
+    if not before or before[-1] != base.end_ordinal_exclusive - 1:
+        last = before[-1] if before else None
+        return (
+            f"the line before byte {cut} has ordinal {last}, not {base.end_ordinal_exclusive - 1}"
+        )
+    return None
 
 
 def _initial_ordinal(path: Path) -> int:

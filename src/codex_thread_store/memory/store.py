@@ -110,6 +110,8 @@ class InMemoryThreadStore(ThreadStore):
     # -- live writers -------------------------------------------------------------
     async def create_thread(self, params: CreateThreadParams) -> None:
         params = params.with_history_mode(self.default_history_mode())
+        if params.history_base is not None:
+            raise Unsupported("fork_point", "this store forks by copying history")
         self.calls["create_thread"] += 1
         self._reject_paginated(params.history_mode or "legacy")
         if params.thread_id in self._threads:

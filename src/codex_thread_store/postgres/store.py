@@ -24,7 +24,14 @@ from typing import Self, TypeVar
 
 import msgspec
 
-from ..errors import Conflict, InvalidRequest, ResourceExhausted, ThreadNotFound, ThreadStoreError
+from ..errors import (
+    Conflict,
+    InvalidRequest,
+    ResourceExhausted,
+    ThreadNotFound,
+    ThreadStoreError,
+    Unsupported,
+)
 from ..policy import persisted_rollout_items
 from ..projection import initial_session_meta, thread_from_create
 from ..protocol.rollout import history_mode_of
@@ -203,6 +210,8 @@ class PostgresThreadStore(ThreadStore):
     # -- live writers -----------------------------------------------------------------
     async def create_thread(self, params: CreateThreadParams) -> None:
         params = params.with_history_mode(self.default_history_mode())
+        if params.history_base is not None:
+            raise Unsupported("fork_point", "this store forks by copying history")
         thread_id = params.thread_id
         if thread_id in self._live:
             raise Conflict(f"thread {thread_id} already exists; pick a new id")
