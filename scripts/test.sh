@@ -14,6 +14,14 @@ fi
 echo "==> installing codex-thread-store with its pinned test dependencies"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,interop,postgres]"
 
+# The interop tests run the newest Codex from the npm registry beside the pinned PyPI wheel.
+npm_codex_version="0.171.0"  # keep in step with tests/interop/codex_cli.py NPM_CODEX_VERSION
+installed="$(node -p "require('./.codex-npm/node_modules/@openai/codex/package.json').version" 2>/dev/null || true)"
+if [ "$installed" != "$npm_codex_version" ]; then
+  echo "==> installing @openai/codex@$npm_codex_version from npm (interop tests)"
+  npm install --prefix .codex-npm --no-audit --no-fund --silent "@openai/codex@$npm_codex_version"
+fi
+
 # The PostgreSQL tests start throwaway servers with initdb/pg_ctl (no running service
 # is used); on a fresh Debian machine install them from Debian's packages.
 if ! command -v initdb >/dev/null 2>&1 && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then

@@ -122,15 +122,16 @@ def _git_or_none(params: CreateThreadParams) -> GitInfo | None:
 
 
 def apply_patch(thread: StoredThread, patch: ThreadMetadataPatch) -> StoredThread:
-    """Apply `patch` literally: absent fields untouched, clears clear, `title` names the
-    thread, `advance_recency_at` only moves forward, `git_info` merges per subfield."""
+    """Apply `patch` literally: absent fields untouched, clears clear, `advance_recency_at`
+    only moves forward, `git_info` merges per subfield. `title` sets the derived title, never
+    the name (only `name` names a thread)."""
     changes: dict[str, Any] = {}
     for name in _PLAIN_FIELDS:
         value = getattr(patch, name)
         if value is not UNSET:
             changes[name] = str(value) if name == "thread_source" and value is not None else value
     if patch.title is not UNSET:
-        changes["name"] = patch.title
+        changes["title"] = patch.title
     if patch.name is not UNSET:
         changes["name"] = patch.name
     for name in ("created_at", "updated_at"):

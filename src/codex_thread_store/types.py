@@ -408,6 +408,11 @@ class StoredThread(msgspec.Struct, frozen=True, kw_only=True):
     parent_thread_id: str | None = None
     preview: str = ""
     name: str | None = None
+    """The thread's name: set by a rename (`ThreadMetadataPatch.name`) only, as Codex's
+    app-server reports it (an unnamed thread's `name` is null)."""
+    title: str | None = None
+    """The best-effort title derived from history (`ThreadMetadataPatch.title`), which Codex
+    keeps in its `threads.title` column apart from the name."""
     model_provider: str = ""
     model: str | None = None
     reasoning_effort: str | None = None

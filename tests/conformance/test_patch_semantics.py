@@ -146,7 +146,8 @@ async def test_merged_title_and_recency_match_sequential_application(
     sequential = await apply(store, tid(1), second)
     merged = await apply(store, tid(2), first.merge(second))
 
-    assert merged.name == sequential.name == "second title"
+    assert merged.title == sequential.title == "second title"
+    assert merged.name is None
     assert merged.recency_at == sequential.recency_at == future(5)
     assert metadata(merged) == metadata(sequential)
 

@@ -1,5 +1,6 @@
 """update_thread_metadata: a literal patch; absent is unchanged, None clears what is
-clearable, `title` names the thread, recency only moves forward, git merges per field."""
+clearable, `title` is kept apart from the name, recency only moves forward, git merges per
+field."""
 
 from __future__ import annotations
 
@@ -150,16 +151,18 @@ async def test_create_time_agent_fields_can_be_cleared(store: ThreadStore) -> No
     assert cleared.parent_thread_id == tid(9)
 
 
-async def test_title_sets_the_name(store: ThreadStore) -> None:
+async def test_title_is_kept_apart_from_the_name(store: ThreadStore) -> None:
+    """Codex keeps the derived title (`threads.title`) apart from the name a rename sets:
+    an unnamed thread's name stays null whatever its title."""
     await new_thread(store, tid(1))
 
     titled = await patch(store, tid(1), title="Derived title")
     renamed = await patch(store, tid(1), name="Chosen name")
     retitled = await patch(store, tid(1), title="Another title")
 
-    assert titled.name == "Derived title"
-    assert renamed.name == "Chosen name"
-    assert retitled.name == "Another title"
+    assert (titled.title, titled.name) == ("Derived title", None)
+    assert (renamed.title, renamed.name) == ("Derived title", "Chosen name")
+    assert (retitled.title, retitled.name) == ("Another title", "Chosen name")
 
 
 async def test_times_are_set_literally(store: ThreadStore) -> None:

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ALL_SOURCE_KINDS",
     "CODEX_BIN_ENV",
+    "NPM_CODEX_BIN_ENV",
+    "NPM_CODEX_VERSION",
     "AppServer",
     "AppServerError",
     "CodexCli",
@@ -47,6 +49,7 @@ __all__ = [
     "codex_version",
     "copy_codex_home",
     "find_codex",
+    "find_npm_codex",
     "relocate_rollout_paths",
     "render_config",
     "write_config",
@@ -54,6 +57,12 @@ __all__ = [
 
 #: Set this to a codex executable to test another build than the pinned wheel's.
 CODEX_BIN_ENV = "CODEX_THREAD_STORE_CODEX_BIN"
+#: Set this to the npm build's codex executable when it is not in `<repo>/.codex-npm`.
+NPM_CODEX_BIN_ENV = "CODEX_THREAD_STORE_NPM_CODEX_BIN"
+#: The npm release the interop tests run beside the pinned PyPI wheel (the newest Codex).
+NPM_CODEX_VERSION = "0.171.0"
+#: Where `scripts/test.sh` installs `@openai/codex@NPM_CODEX_VERSION` (npm --prefix).
+NPM_PREFIX = Path(__file__).resolve().parents[2] / ".codex-npm"
 
 #: Every ``ThreadSourceKind``; ``thread/list`` hides ``exec`` threads when the filter is omitted.
 ALL_SOURCE_KINDS = (
@@ -128,6 +137,26 @@ def find_codex() -> Path:
     raise CodexNotFound(
         "codex not found: pip install 'openai-codex-cli-bin==0.163.0' "
         f"(the project's [interop] extra) or set ${CODEX_BIN_ENV}"
+    )
+
+
+def find_npm_codex() -> Path:
+    """The executable of `@openai/codex@NPM_CODEX_VERSION` from the npm registry:
+    ``$CODEX_THREAD_STORE_NPM_CODEX_BIN``, else the platform package `scripts/test.sh`
+    installs under ``.codex-npm/``."""
+    override = os.environ.get(NPM_CODEX_BIN_ENV)
+    if override:
+        path = Path(override)
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise CodexNotFound(f"${NPM_CODEX_BIN_ENV}={override!r} is not an executable file")
+        return path
+    vendored = sorted((NPM_PREFIX / "node_modules" / "@openai").glob("codex-*/vendor/*/bin/codex"))
+    if vendored:
+        return vendored[0]
+    raise CodexNotFound(
+        f"codex {NPM_CODEX_VERSION} from npm not found under {NPM_PREFIX}: run "
+        f"`npm install --prefix .codex-npm @openai/codex@{NPM_CODEX_VERSION}` "
+        f"(bash scripts/test.sh does) or set ${NPM_CODEX_BIN_ENV}"
     )
 
 

@@ -7,50 +7,25 @@ server on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from codex_thread_store import (
+    AgentMessageItem,
     CreateThreadParams,
     ListTurnsParams,
-    ReadThreadParams,
-    RolloutItem,
     ThreadManager,
     ThreadPersistenceMetadata,
     TurnItemsView,
+    UserMessageItem,
 )
 from codex_thread_store.local import LocalThreadStore
-from codex_thread_store.protocol import agent_message_text, user_message
 
-from .codex_cli import CodexCli, find_codex
+from .codex_cli import CodexCli
 from .mock_responses import MockResponsesServer
-
-
-def _turn(turn_id: str, user: str, agent: str) -> list[RolloutItem]:
-    return [
-        RolloutItem.event_msg({"type": "task_started", "turn_id": turn_id}),
-        RolloutItem.response_item(
-            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": user}]}
-        ),
-        RolloutItem.event_msg(
-            {"type": "user_message", "message": user, "images": None, "local_images": []}
-        ),
-        RolloutItem.response_item(
-            {
-                "type": "message",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": agent}],
-            }
-        ),
-        RolloutItem.event_msg({"type": "agent_message", "message": agent}),
-        RolloutItem.event_msg(
-            {"type": "task_complete", "turn_id": turn_id, "last_agent_message": agent}
-        ),
-    ]
-
+from .shapes import TurnWriter
 
 TURNS = [
     ("01a1fc20-0000-7000-8000-000000000001", "Explain the parser", "It is recursive descent."),
@@ -59,19 +34,14 @@ TURNS = [
 
 
 @pytest.fixture(scope="module")
-def mock_server() -> Iterator[MockResponsesServer]:
-    with MockResponsesServer() as server:
-        yield server
-        assert server.outbound_attempts == [], "a Codex process tried to leave 127.0.0.1"
-
-
-@pytest.fixture(scope="module")
-def written(tmp_path_factory: pytest.TempPathFactory, mock_server: MockResponsesServer) -> Any:
+def written(
+    tmp_path_factory: pytest.TempPathFactory, mock_server: MockResponsesServer, binary: Path
+) -> Any:
     """A fresh home with one two-turn thread written through LiveThread on LocalThreadStore."""
     root = tmp_path_factory.mktemp("local-interop")
     home, work = root / "codex-home", root / "work"
     work.mkdir()
-    cli = CodexCli(home, mock_server, binary=find_codex())
+    cli = CodexCli(home, mock_server, binary=binary)
     thread_id = asyncio.run(write_two_turn_thread(home, work))
     return {"cli": cli, "home": home, "work": work, "thread_id": thread_id}
 
@@ -87,8 +57,10 @@ async def write_two_turn_thread(home: Path, work: Path) -> str:
             )
         )
         await live.persist()
+        paginated = store.default_history_mode() == "paginated"
         for turn_id, user, agent in TURNS:
-            await live.append_items(_turn(turn_id, user, agent))
+            writer = TurnWriter(live.thread_id, paginated, turn_id, str(work))
+            await live.append_items(writer.user(user).agent(agent))
         await manager.aclose()
         return live.thread_id
 
@@ -120,21 +92,17 @@ def test_exec_resume_appends_a_turn_that_the_store_reads_back(written: Any) -> N
 
     async def read_back() -> tuple[list[str], list[str]]:
         async with LocalThreadStore(codex_home=written["home"]) as store:
-            thread = await store.read_thread(
-                ReadThreadParams(thread_id=written["thread_id"], include_history=True)
-            )
-            assert thread.history is not None
             page = await store.list_turns(
                 ListTurnsParams(thread_id=written["thread_id"], items_view=TurnItemsView.FULL)
             )
-            users = [
-                m.text
-                for turn in page.turns
-                for m in (user_message(i) for i in turn.items)
-                if m is not None
-            ]
-            agents = [t for turn in page.turns for t in map(agent_message_text, turn.items) if t]
-            return users, agents
+        items = [item for turn in page.turns for item in turn.items]
+        users = [
+            " ".join(getattr(part, "text", "") for part in i.content)
+            for i in items
+            if isinstance(i, UserMessageItem)
+        ]
+        agents = [i.text for i in items if isinstance(i, AgentMessageItem)]
+        return users, agents
 
     users, agents = asyncio.run(read_back())
     assert users[:2] == [TURNS[0][1], TURNS[1][1]]

@@ -9,13 +9,13 @@ thread written by this store through LiveThread.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from codex_thread_store import (
+    AgentMessageItem,
     ArchiveThreadParams,
     Conflict,
     DeleteThreadParams,
@@ -29,18 +29,10 @@ from codex_thread_store import (
     UpdateThreadMetadataParams,
 )
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig
-from codex_thread_store.protocol import agent_message_text
 
-from .codex_cli import AppServer, AppServerError, CodexCli, find_codex
+from .codex_cli import AppServer, AppServerError, CodexCli
 from .mock_responses import MockResponsesServer
 from .test_local_store_interop import TURNS, write_two_turn_thread
-
-
-@pytest.fixture(scope="module")
-def mock_server() -> Iterator[MockResponsesServer]:
-    with MockResponsesServer() as server:
-        yield server
-        assert server.outbound_attempts == [], "a Codex process tried to leave 127.0.0.1"
 
 
 @dataclass
@@ -56,10 +48,10 @@ class UsedHome:
 
 
 @pytest.fixture
-def used_home(tmp_path: Path, mock_server: MockResponsesServer) -> UsedHome:
+def used_home(tmp_path: Path, mock_server: MockResponsesServer, binary: Path) -> UsedHome:
     home, work = tmp_path / "codex-home", tmp_path / "work"
     work.mkdir()
-    cli = CodexCli(home, mock_server, binary=find_codex())
+    cli = CodexCli(home, mock_server, binary=binary)
     theirs = cli.exec("Made by the CLI [[reply: cli reply]]", cwd=work).thread_id
     assert theirs and (home / "state_5.sqlite").is_file()  # the CLI's DB is in use
 
@@ -87,7 +79,7 @@ def test_cli_lists_and_reads_our_thread_in_a_home_it_already_used(used_home: Use
             page = await store.list_turns(
                 ListTurnsParams(thread_id=used_home.ours, items_view=TurnItemsView.FULL)
             )
-            return [t for turn in page.turns for t in map(agent_message_text, turn.items) if t]
+            return [i.text for t in page.turns for i in t.items if isinstance(i, AgentMessageItem)]
 
     assert asyncio.run(read_back()) == [agent for _, _, agent in TURNS] + ["then this"]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from builders import append, history, new_thread, now, read, tid, user_message
+from builders import append, history, new_thread, now, patch, read, tid, user_message
 from codex_thread_store import (
     AppendThreadItemsParams,
     Internal,
     InvalidRequest,
-    ListItemsParams,
+    LoadThreadHistoryParams,
     ReadThreadParams,
     ResourceExhausted,
     RolloutItem,
@@ -86,10 +86,10 @@ async def test_item_times_are_kept(make_store: StoreMaker) -> None:
 
     created = (await read(store, tid(1))).created_at
     # Another store instance reads them back from the rows, not from process state.
-    page = await make_store().list_items(ListItemsParams(thread_id=tid(1)))
+    loaded = await make_store().load_history(LoadThreadHistoryParams(thread_id=tid(1)))
 
-    assert [i.item_ordinal for i in page.items] == [0, 1]
-    meta_ms, appended_ms = (i.item_created_at_ms for i in page.items)
+    assert loaded.item_created_at_ms is not None and len(loaded.item_created_at_ms) == 2
+    meta_ms, appended_ms = loaded.item_created_at_ms
     assert meta_ms == to_ms(created)  # the session_meta is written at creation
     assert before <= appended_ms <= after
 
@@ -165,3 +165,26 @@ def test_explicit_owner_wins_over_the_url() -> None:
 def test_bad_urls_say_what_is_wrong(url: str, message: str) -> None:
     with pytest.raises(InvalidRequest, match=message):
         PostgresThreadStoreConfig.from_url(url)
+
+
+async def test_a_version_1_schema_is_migrated_and_keeps_its_threads(
+    make_store: StoreMaker, fresh_dsn: str
+) -> None:
+    """Migration 2 adds the derived `title` apart from the name: a database made by the
+    first release gets the column, and its threads read back untouched."""
+    store = make_store(dsn=fresh_dsn)
+    await new_thread(store, tid(1))
+    await append(store, tid(1), user_message("kept"))
+    await patch(store, tid(1), name="named before")
+    await store.aclose()
+    sql(fresh_dsn, "ALTER TABLE threads DROP COLUMN title")  # as the first release left it
+    sql(fresh_dsn, "DELETE FROM schema_migrations WHERE version = 2")
+
+    reopened = make_store(dsn=fresh_dsn)
+    before = await read(reopened, tid(1))
+    titled = await patch(reopened, tid(1), title="derived")
+
+    assert sql(fresh_dsn, "SELECT max(version) FROM schema_migrations") == [(2,)]
+    assert (before.name, before.title) == ("named before", None)
+    assert (titled.name, titled.title) == ("named before", "derived")
+    assert (await history(reopened, tid(1)))[1:] == [user_message("kept")]

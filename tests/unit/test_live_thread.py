@@ -243,7 +243,7 @@ async def test_first_append_sends_create_patch_merged_in_one_update() -> None:
     assert thread.created_at == T0
     assert thread.updated_at == appended_at
     assert thread.preview == "hello"
-    assert thread.name == "hello"
+    assert (thread.title, thread.name) == ("hello", None)  # a derived title names nothing
     assert thread.first_user_message == "hello"
 
 

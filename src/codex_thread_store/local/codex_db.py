@@ -109,7 +109,7 @@ def row_for(thread: StoredThread, *, explicit_name: str | None) -> dict[str, Any
     updated_ms = to_ms(thread.updated_at)
     recency_ms = to_ms(thread.recency_at)
     git = thread.git_info
-    title = thread.first_user_message or thread.preview or ""
+    title = thread.title or thread.first_user_message or thread.preview or ""
     row: dict[str, Any] = {
         "id": thread.thread_id,
         "rollout_path": thread.rollout_path or "",

@@ -195,6 +195,13 @@ class LocalThreadStore(ThreadStore):
             ):
                 continue
             await self._project(db, path)
+            if state is None:
+                # Never projected: written while the home had no Codex database. Codex
+                # back-filled its row from the file, which holds no name: give it ours
+                # (Codex reads a paginated thread's name from its row only).
+                thread = await db.run(index.get_thread, thread_id)
+                if thread is not None and thread.name is not None:
+                    await db.call(self.codex_db.set_name, thread_id, thread.name)
             caught += 1
         return caught
 

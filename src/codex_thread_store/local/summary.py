@@ -16,7 +16,6 @@ import msgspec
 from ..errors import InvalidRequest
 from ..ids import parse_thread_id
 from ..metadata_sync import ThreadMetadataSync
-from ..patch import UNSET
 from ..projection import apply_patch
 from ..protocol.rollout import RolloutLine
 from ..protocol.session_meta import SessionMeta
@@ -94,10 +93,9 @@ def summarize_rollout(
     logical = [line.item for line in (inherited or [])] + [line.item for line in lines]
     sync = ThreadMetadataSync.for_resume(meta.id, logical)
     pending = sync.take_pending_update()
-    # Names come only from `session_index.jsonl`, as Codex reads them: a title derived
-    # from history is not a name (the CLI answers `name: null` for unnamed threads).
-    derived = None if pending is None else msgspec.structs.replace(pending.patch, title=UNSET)
-    thread = base if derived is None else apply_patch(base, derived)
+    # Names come only from `session_index.jsonl`, as Codex reads them; the derived title
+    # is kept apart (the CLI answers `name: null` for unnamed threads).
+    thread = base if pending is None else apply_patch(base, pending.patch)
     # Codex records a memory-mode change by appending a copy of the session_meta: last wins.
     memory_mode = "enabled"
     for line in lines:

@@ -161,7 +161,15 @@ CREATE TABLE spawn_edges (
 CREATE INDEX spawn_edges_by_child ON spawn_edges (owner, child_thread_id);
 """
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _V1),)
+_V2 = """
+-- The title derived from history, kept apart from the name a rename sets.
+ALTER TABLE threads ADD COLUMN title text;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _V1),
+    Migration(2, "thread title", _V2),
+)
 """Every migration in order; the last one's version is the schema this library needs."""
 
 

@@ -43,6 +43,7 @@ THREAD_COLUMNS: tuple[str, ...] = (
     "parent_thread_id",
     "preview",
     "name",
+    "title",
     "model_provider",
     "model",
     "reasoning_effort",
