@@ -23,6 +23,7 @@ __all__ = [
     "append_record",
     "compressed_sibling",
     "existing_rollout",
+    "read_lines_if_exists",
     "read_rollout",
     "read_rollout_bytes",
     "repair_torn_tail",
@@ -97,6 +98,14 @@ def parse_rollout(data: bytes, base_offset: int = 0) -> ReadResult:
 def read_rollout(path: Path) -> ReadResult:
     """Every decodable line of the rollout at `path` (plain or `.zst`)."""
     return parse_rollout(read_rollout_bytes(path))
+
+
+def read_lines_if_exists(path: Path) -> list[RolloutLine]:
+    """The decodable lines of the rollout at `path`, none when it does not exist."""
+    try:
+        return read_rollout(path).lines
+    except FileNotFoundError:
+        return []
 
 
 def repair_torn_tail(fd: int) -> int:

@@ -10,8 +10,6 @@ are also journaled so a rebuild keeps them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +17,7 @@ from pathlib import Path
 
 import msgspec
 
-from ..errors import Conflict, InvalidRequest, ThreadNotFound, Unsupported
+from ..errors import Conflict, InvalidRequest, ThreadNotFound
 from ..policy import persisted_rollout_items
 from ..projection import apply_patch, initial_session_meta, thread_from_create
 from ..protocol.items import HistorySegment, ThreadHistoryView
@@ -53,23 +51,20 @@ from ..types import (
     TurnPage,
     UpdateThreadMetadataParams,
 )
-from . import index, journal, names
+from . import codex_mirror, forks, index, journal, lifecycle, names
 from .codex_db import PATCH_COLUMNS, CodexStateDb
 from .codex_history import CodexHistoryDb, detect_history_mode
 from .config import LocalThreadStoreConfig
 from .db import IndexDb
 from .layout import CodexHome
 from .lineage import (
-    find_rollout,
-    history_base_of,
     history_segments,
     inherited_prefix,
-    rollout_id_of,
 )
 from .maintenance import IndexMaintenance
 from .recorder import RolloutRecorder
-from .rollout_files import compressed_sibling, existing_rollout, read_rollout, read_rollout_bytes
-from .writer_lock import WriterLock, writer_is_live
+from .rollout_files import existing_rollout, read_lines_if_exists
+from .writer_lock import WriterLock
 
 __all__ = ["LocalThreadStore"]
 
@@ -129,7 +124,7 @@ class LocalThreadStore(ThreadStore):
                     await self._maintenance.rebuild(db)
                 else:
                     await self._maintenance.refresh(db, force=True)
-                await self._catch_up_codex_projections(db)
+                await codex_mirror.catch_up_projections(self, db)
                 self._db = db
         return self._db
 
@@ -158,52 +153,7 @@ class LocalThreadStore(ThreadStore):
         return True
 
     async def _sync_codex_row(self, db: IndexDb, thread: StoredThread) -> None:
-        """Codex's whole row for `thread`, with the explicit name (if any) from
-        `session_index.jsonl`, which is read only when the home has Codex's database."""
-        if not self.codex_db.present:
-            return
-        explicit = await asyncio.to_thread(names.read_names, self.home.session_index)
-        await db.call(
-            self.codex_db.sync, thread, changed=None, explicit_name=explicit.get(thread.thread_id)
-        )
-
-    async def _project(self, db: IndexDb, path: Path) -> None:
-        """Bring Codex's projection of a paginated rollout up to the file's end."""
-        if not self.codex_history.present:
-            return
-        initial = await asyncio.to_thread(_initial_ordinal, path)
-        await db.call(
-            self.codex_history.catch_up, rollout_id_of(path), path, initial_ordinal=initial
-        )
-
-    async def _catch_up_codex_projections(self, db: IndexDb) -> int:
-        """Project every paginated rollout Codex's projection lags behind (written while
-        the home had no Codex database, or by a writer that died first), skipping threads
-        a live writer holds: that writer projects them itself. Returns how many."""
-        if not self.codex_history.present:
-            return 0
-        states = await db.call(self.codex_history.states)
-        files = await db.run(index.paginated_files)
-        caught = 0
-        for thread_id, path_text, size in files:
-            path = Path(path_text)
-            state = states.get(rollout_id_of(path))
-            if state is not None and state.next_byte_offset >= size:
-                continue
-            if thread_id in self._live or await asyncio.to_thread(
-                writer_is_live, self.home.root, thread_id
-            ):
-                continue
-            await self._project(db, path)
-            if state is None:
-                # Never projected: written while the home had no Codex database. Codex
-                # back-filled its row from the file, which holds no name: give it ours
-                # (Codex reads a paginated thread's name from its row only).
-                thread = await db.run(index.get_thread, thread_id)
-                if thread is not None and thread.name is not None:
-                    await db.call(self.codex_db.set_name, thread_id, thread.name)
-            caught += 1
-        return caught
+        await codex_mirror.sync_row(self, db, thread)
 
     def default_history_mode(self) -> str:
         """The configured mode, or (`"auto"`) what the home's Codex writes: paginated when
@@ -256,7 +206,7 @@ class LocalThreadStore(ThreadStore):
         path = Path(thread.rollout_path) if thread.rollout_path else None
         lines: list[RolloutLine] = []
         if path is not None and (live is None or live.recorder.materialized):
-            lines = await asyncio.to_thread(_read_if_exists, path)
+            lines = await asyncio.to_thread(read_lines_if_exists, path)
         if live is not None and not live.recorder.materialized:
             lines = lines + [decode_line(raw) for raw in live.recorder.pending_lines]
         return path, lines
@@ -293,7 +243,7 @@ class LocalThreadStore(ThreadStore):
         first_ordinal = 0 if params.history_mode == "paginated" else None
         inherited: StoredThread | None = None
         if params.history_base is not None:
-            inherited = await self._check_history_base(db, params)
+            inherited = await forks.check_history_base(self, db, params)
             first_ordinal = params.history_base.end_ordinal_exclusive
         now = utc_now()
         path = self.home.new_rollout_path(thread_id, datetime.now().astimezone())
@@ -324,40 +274,10 @@ class LocalThreadStore(ThreadStore):
             raise
         self._live[thread_id] = _Live(recorder, lock, params.history_mode or "legacy")
 
-    async def _check_history_base(self, db: IndexDb, params: CreateThreadParams) -> StoredThread:
-        """The source of a fork by reference, once its base is found to be a line boundary
-        of a paginated rollout (the ordinal before it `end - 1`)."""
-        base = params.history_base
-        assert base is not None
-        path = await asyncio.to_thread(find_rollout, self.home, base.thread_id)
-        if path is None:
-            raise InvalidRequest(f"history_base names rollout {base.thread_id}, which is not here")
-        problem = await asyncio.to_thread(_base_problem, path, base)
-        if problem is not None:
-            raise InvalidRequest(f"history_base does not fit rollout {base.thread_id}: {problem}")
-        source = await db.run(index.thread_by_path, str(path))
-        if source is None or source.history_mode != "paginated":
-            raise InvalidRequest(f"history_base names {base.thread_id}, not a paginated thread")
-        return source
-
     async def fork_point(self, params: ForkPointParams) -> HistoryBase:
         """The end of the thread's durable rollout: a fork created with it as its
         `history_base` shares the history written so far, as Codex's `thread/fork` does."""
-        thread = await self._get(params.thread_id, include_archived=params.include_archived)
-        if thread.history_mode != "paginated":
-            raise Unsupported("fork_point", "only paginated threads are forked by reference")
-        if params.thread_id in self._live:
-            await self.flush_thread(params.thread_id)
-        if not thread.rollout_path:
-            raise InvalidRequest(f"thread {params.thread_id} has no rollout yet; persist it first")
-        path = Path(thread.rollout_path)
-        end = await asyncio.to_thread(_durable_end, path)
-        if end is None:
-            raise InvalidRequest(f"thread {params.thread_id} has no ordered lines to fork from")
-        offset, ordinal = end
-        return HistoryBase(
-            thread_id=rollout_id_of(path), end_ordinal_exclusive=ordinal, end_byte_offset=offset
-        )
+        return await forks.fork_point(self, params)
 
     async def resume_thread(self, params: ResumeThreadParams) -> None:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
@@ -366,7 +286,7 @@ class LocalThreadStore(ThreadStore):
         if not thread.rollout_path:
             raise ThreadNotFound(params.thread_id, "it has no rollout file")
         path = Path(thread.rollout_path)
-        lines = await asyncio.to_thread(_read_if_exists, path)
+        lines = await asyncio.to_thread(read_lines_if_exists, path)
         mode = history_mode_of(
             params.history if params.history else [line.item for line in lines],
             thread.history_mode,
@@ -437,7 +357,7 @@ class LocalThreadStore(ThreadStore):
         await self._record_file(db, thread_id, live.recorder.path)
         await self._index_pending_text(db, thread_id, live)
         if live.history_mode == "paginated":
-            await self._project(db, live.recorder.path)
+            await codex_mirror.project(self, db, live.recorder.path)
 
     async def flush_thread(self, thread_id: str) -> None:
         live = self._live_writer(thread_id)
@@ -564,143 +484,10 @@ class LocalThreadStore(ThreadStore):
         return updated
 
     async def archive_thread(self, params: ArchiveThreadParams) -> None:
-        await self._set_archived(params.thread_id, archived=True)
+        await lifecycle.set_archived(self, params.thread_id, archived=True)
 
     async def unarchive_thread(self, params: ArchiveThreadParams) -> StoredThread:
-        return await self._set_archived(params.thread_id, archived=False)
-
-    async def _set_archived(self, thread_id: str, *, archived: bool) -> StoredThread:
-        """Move the rollout between the two folders, then the index row and Codex's row."""
-        thread = await self._get(thread_id, include_archived=True)
-        if thread.is_archived == archived:
-            return thread
-        db = await self._index()
-        new_path = await self._move(thread, to_archive=archived)
-        now = utc_now()
-        moved = msgspec.structs.replace(
-            thread,
-            archived_at=now if archived else None,
-            rollout_path=str(new_path) if new_path else None,
-            # Codex sorts an unarchived thread as just updated (it also touches the file).
-            updated_at=thread.updated_at if archived else max(thread.updated_at, now),
-        )
-        await db.run(index.upsert_thread, moved)
-        if new_path is not None:
-            await self._record_file(db, thread_id, new_path)
-        await db.call(self.codex_db.sync, moved, changed=PATCH_COLUMNS["archived"])
-        return moved
-
-    async def _move(self, thread: StoredThread, *, to_archive: bool) -> Path | None:
-        """Atomically rename the rollout between `sessions/` and `archived_sessions/`."""
-        if not thread.rollout_path:
-            return None
-        src = Path(thread.rollout_path)
-        dst = self.home.archived_path_for(src) if to_archive else self.home.active_path_for(src)
-        live = self._live.get(thread.thread_id)
-
-        def move() -> None:
-            actual = existing_rollout(src)
-            if actual is None:
-                return
-            target = dst if actual == src else compressed_sibling(dst)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.rename(actual, target)
-            if not to_archive:
-                os.utime(target)  # an unarchived thread sorts as recently updated
-
-        await asyncio.to_thread(move)
-        if live is not None:
-            live.recorder.path = dst  # its open descriptor follows the rename
-        return dst
+        return await lifecycle.set_archived(self, params.thread_id, archived=False)
 
     async def delete_thread(self, params: DeleteThreadParams) -> None:
-        thread = await self._get(params.thread_id, include_archived=True)
-        db = await self._index()
-        await self._check_deletable(db, params.thread_id)
-        await self.discard_thread(params.thread_id)
-        if thread.rollout_path:
-            path = Path(thread.rollout_path)
-
-            def remove() -> None:
-                for candidate in (path, compressed_sibling(path)):
-                    with contextlib.suppress(FileNotFoundError):
-                        candidate.unlink()
-
-            await asyncio.to_thread(remove)
-            await db.run(index.forget_file, str(path))
-            await db.call(self.codex_history.delete, [rollout_id_of(path)])
-        await asyncio.to_thread(names.remove_names, self.home.session_index, params.thread_id)
-        await asyncio.to_thread(journal.append_delete, self.config.journal_path, params.thread_id)
-        await db.run(index.delete_thread, params.thread_id)
-        await db.call(self.codex_db.delete, params.thread_id)
-
-    async def _check_deletable(self, db: IndexDb, thread_id: str) -> None:
-        """Refuse while another process writes the thread, or a fork reads its bytes."""
-        if thread_id not in self._live and await asyncio.to_thread(
-            writer_is_live, self.home.root, thread_id
-        ):
-            raise Conflict(
-                f"cannot delete thread {thread_id}: another process (Codex or another store) "
-                "is writing it; close it there first"
-            )
-        for fork in await db.run(index.forks_of, thread_id):
-            if not fork.rollout_path:
-                continue
-            lines = await asyncio.to_thread(_read_if_exists, Path(fork.rollout_path))
-            base = history_base_of(lines)
-            if base is not None and base["thread_id"] == thread_id:
-                raise Conflict(
-                    f"cannot delete thread {thread_id}: forked history of thread "
-                    f"{fork.thread_id} still references it; delete that fork first"
-                )
-
-
-def _read_if_exists(path: Path) -> list[RolloutLine]:
-    try:
-        return read_rollout(path).lines
-    except FileNotFoundError:
-        return []
-
-
-def _durable_end(path: Path) -> tuple[int, int] | None:
-    """(bytes up to the end of the last complete line, last ordinal + 1) of a paginated
-    rollout, or None when no line has an ordinal."""
-    result = read_rollout(path)
-    ordinals = [line.ordinal for line in result.lines if line.ordinal is not None]
-    if not ordinals:
-        return None
-    end = result.size
-    if result.torn_tail:  # the fragment after the last newline is not history
-        data = read_rollout_bytes(path)
-        end = data.rfind(b"\n") + 1
-    return end, max(ordinals) + 1
-
-
-def _base_problem(path: Path, base: HistoryBase) -> str | None:
-    """Why `base` is not a line boundary of the paginated rollout at `path` (None when
-    it is one)."""
-    result = read_rollout(path)
-    cut = base.end_byte_offset
-    if cut > result.size:
-        return f"byte offset {cut} is past its end ({result.size} bytes)"
-    if cut < result.size and cut not in result.offsets:
-        return f"byte offset {cut} is not the start of a line"
-    before = [
-        line.ordinal
-        for line, offset in zip(result.lines, result.offsets, strict=True)
-        if offset < cut
-    ]
-    if not before or before[-1] != base.end_ordinal_exclusive - 1:
-        last = before[-1] if before else None
-        return (
-            f"the line before byte {cut} has ordinal {last}, not {base.end_ordinal_exclusive - 1}"
-        )
-    return None
-
-
-def _initial_ordinal(path: Path) -> int:
-    """Where a rollout's ordinals start: after its parent's, for a fork by offset."""
-    lines = _read_if_exists(path)[:1]
-    base = history_base_of(lines)
-    cut = base.get("end_ordinal_exclusive") if base is not None else None
-    return cut if isinstance(cut, int) else 0
+        await lifecycle.delete_thread(self, params.thread_id)
