@@ -76,6 +76,7 @@ async def seed(store: ThreadStore) -> None:
         await patch(store, tid(n), preview=f"question {n}", first_user_message=f"question {n}")
         await set_times(store, tid(n), created=at(n), updated=at(100 + n))
     await patch(store, tid(1), name="The first thread", git_info=GitInfoPatch(branch="main"))
+    await patch(store, tid(2), title="A title the thread derived")
     await patch(store, tid(4), name="renamed twice")
     await patch(store, tid(4), name="renamed thrice")
     await archive(store, tid(5))
@@ -86,12 +87,19 @@ Summary = tuple[object, ...]
 
 
 async def threads_of(store: ThreadStore) -> dict[str, Summary]:
-    """Per thread: name, archived, preview and times."""
+    """Per thread: name, archived, title, preview and times."""
     out: dict[str, Summary] = {}
     for archived in (False, True):
         page = await store.list_threads(ListThreadsParams(page_size=100, archived=archived))
         for t in page.items:
-            out[t.thread_id] = (t.name, t.is_archived, t.preview, t.created_at, t.updated_at)
+            out[t.thread_id] = (
+                t.name,
+                t.is_archived,
+                t.title,
+                t.preview,
+                t.created_at,
+                t.updated_at,
+            )
     return out
 
 
@@ -167,6 +175,11 @@ async def test_postgres_back_to_a_local_home(postgres: ThreadStore, tmp_path: Pa
         assert report.ok, report.summary()
         names_and_archived = {k: v[:2] for k, v in (await threads_of(postgres)).items()}
         assert {k: v[:2] for k, v in (await threads_of(home)).items()} == names_and_archived
+        # A set title is carried; an unset one the home derives from the history, as
+        # Codex backfills it.
+        titles = {t: v[2] for t, v in (await threads_of(home)).items()}
+        assert titles[tid(2)] == "A title the thread derived"
+        assert titles[tid(3)] == "question 3"
         for n in range(1, THREADS + 1):
             assert await history(home, tid(n), include_archived=True) == await history(
                 postgres, tid(n), include_archived=True

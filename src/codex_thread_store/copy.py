@@ -292,6 +292,7 @@ async def _apply_metadata(target: ThreadStore, thread: StoredThread) -> None:
     git = thread.git_info
     patch = ThreadMetadataPatch(
         name=thread.name,
+        title=thread.title,
         preview=thread.preview,
         model_provider=thread.model_provider,
         model=thread.model,

@@ -83,8 +83,8 @@ class GitInfoPatch(msgspec.Struct, frozen=True, omit_defaults=True):
 class ThreadMetadataPatch(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
     """A literal patch of a thread's metadata; see the module docstring for the rules.
 
-    `title` is the derived title and is written into `name`, as Codex's stores
-    do. `advance_recency_at` only ever moves `recency_at` forward.
+    `title` is the derived title (Codex's `threads.title`), kept apart from the user's
+    `name`. `advance_recency_at` only ever moves `recency_at` forward.
     """
 
     CLEARABLE: ClassVar[frozenset[str]] = frozenset(

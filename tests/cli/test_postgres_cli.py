@@ -108,7 +108,16 @@ def threads(run: Cli | StoreCli) -> list[dict[str, Any]]:
 
 
 def archive_times_dropped(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**item, "archived_at": item["archived_at"] is not None} for item in items]
+    """Items without their archive time (a copy into a home archives anew) and with the
+    last-write times to the second: a live writer stamps them when it sends its metadata,
+    a copy from the lines it wrote a moment before."""
+    return [
+        {
+            **item,
+            "archived_at": item["archived_at"] is not None,
+        }
+        for item in items
+    ]
 
 
 def copy(source: str | Path, target: str, *extra: str) -> Result:

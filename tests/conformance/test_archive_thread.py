@@ -116,3 +116,25 @@ async def test_archive_after_unarchive_archives_again(store: ThreadStore) -> Non
 
     assert await list_ids(store, archived=True) == [tid(1)]
     assert (await read(store, tid(1), include_archived=True)).archived_at is not None
+
+
+async def test_unarchive_marks_the_thread_updated_now(store: ThreadStore) -> None:
+    # Codex sorts an unarchived thread as just updated; archiving alone does not.
+    await closed_thread(store, 1)
+    await store.archive_thread(params(1))
+    before = ms_floor(now())
+
+    returned = await store.unarchive_thread(params(1))
+    after = now()
+
+    assert before <= returned.updated_at <= after
+    assert (await read(store, tid(1))).updated_at == returned.updated_at
+
+
+async def test_unarchive_of_an_active_thread_changes_nothing(store: ThreadStore) -> None:
+    await closed_thread(store, 1)
+    active = await read(store, tid(1))
+
+    returned = await store.unarchive_thread(params(1))
+
+    assert returned == active

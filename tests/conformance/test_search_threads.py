@@ -75,6 +75,7 @@ async def test_snippet_contains_the_matched_word(store: ThreadStore) -> None:
 
     page = await search(store, "quokka")
 
+    assert page.items  # there is something to check
     for result in page.items:
         assert "quokka" in result.snippet.casefold(), result.thread.thread_id
 

@@ -415,22 +415,19 @@ async def test_raw_id_operations_on_malformed_ids_are_typed_errors_and_write_not
     assert not (tmp_path / "x.lock").exists() and not (home / "x.lock").exists()
 
 
-async def test_upper_case_id_is_rejected_or_names_the_same_thread(store: ThreadStore) -> None:
-    """An upper-case UUID either is refused, or is the same thread as its canonical
-    lower-case spelling: one UUID must never become two threads."""
+async def test_upper_case_id_is_rejected_so_one_uuid_never_becomes_two_threads(
+    store: ThreadStore,
+) -> None:
+    """Stores compare ids as strings: an upper-case spelling is refused with the canonical
+    one in the message, so one UUID can never name two threads."""
     upper = tid(0xABC).upper()
-    lower = tid(0xABC)
-    try:
-        params = CreateThreadParams(thread_id=upper)
-    except InvalidRequest:
-        return  # rejected outright: fine
-    await store.create_thread(params)
-    await store.persist_thread(params.thread_id)
-    await store.shutdown_thread(params.thread_id)
-    read = await store.read_thread(ReadThreadParams(thread_id=lower))
-    assert read.thread_id == lower
+    with pytest.raises(InvalidRequest, match=tid(0xABC)):
+        CreateThreadParams(thread_id=upper)
+    with pytest.raises(InvalidRequest):
+        ReadThreadParams(thread_id=upper)
+    await store.create_thread(CreateThreadParams(thread_id=tid(0xABC)))
     with pytest.raises(Conflict):
-        await store.create_thread(CreateThreadParams(thread_id=lower))
+        await store.create_thread(CreateThreadParams(thread_id=tid(0xABC)))
 
 
 async def test_a_rollout_whose_session_meta_id_is_not_a_uuid_never_lists_an_unusable_id(

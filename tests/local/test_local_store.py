@@ -20,8 +20,10 @@ from codex_thread_store import (
     ResumeThreadParams,
     SearchThreadsParams,
     SortDirection,
+    ThreadMetadataPatch,
     ThreadPersistenceMetadata,
     ThreadSortKey,
+    UpdateThreadMetadataParams,
 )
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig
 
@@ -158,6 +160,26 @@ async def test_threads_written_by_another_process_are_noticed(tmp_path: Path) ->
         await write_thread(tmp_path, tid(2), "second")  # another store instance
         ids = {t.thread_id for t in (await reader.list_threads(ListThreadsParams())).items}
         assert ids == {tid(1), tid(2)}
+
+
+async def test_patched_name_and_title_survive_a_rescan_of_the_grown_file(tmp_path: Path) -> None:
+    """Neither is in the rollout; re-reading the file Codex grew keeps them."""
+    path = await write_thread(tmp_path, tid(1), "first question")
+    async with store_at(tmp_path, refresh_interval_s=0.0) as reader:
+        patch = ThreadMetadataPatch(name="my name", title="a set title")
+        await reader.update_thread_metadata(
+            UpdateThreadMetadataParams(thread_id=tid(1), patch=patch)
+        )
+        line = json.loads(path.read_text().splitlines()[-1])
+        line["payload"]["message"] = "more, written by Codex"
+        with path.open("a") as rollout:  # Codex appends behind the store's back
+            rollout.write(json.dumps(line) + "\n")
+
+        listed = (await reader.list_threads(ListThreadsParams())).items
+        found = await reader.search_threads(SearchThreadsParams(search_term="written by Codex"))
+
+    assert [hit.thread.thread_id for hit in found.items] == [tid(1)]  # the file was re-read
+    assert [(t.name, t.title) for t in listed] == [("my name", "a set title")]
 
 
 def _corpus_copy(tmp_path: Path, *, with_codex_db: bool = False) -> Path:

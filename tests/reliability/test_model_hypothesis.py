@@ -17,7 +17,8 @@ Normalisations, each for a field that legitimately differs between the two store
   after every create both stores get the same explicit patch (`created_at` and
   `updated_at` = one of three fixed instants, `advance_recency_at` = one of two instants
   in 2100), so the times are identical in both stores, often tied between threads, and
-  orders, tie-breaks and cursors can be compared exactly.
+  orders, tie-breaks and cursors can be compared exactly. Unarchiving stamps
+  `updated_at` with each store's "now": compared as bumped-or-not, then pinned again.
 - The first `session_meta` item's `payload.timestamp`: the creation instant of each
   store.
 - `StoredTurn.turn_created_at_ms` / `started_at` / `completed_at` and
@@ -90,6 +91,7 @@ from codex_thread_store import (
     UpdateThreadMetadataParams,
 )
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig
+from codex_thread_store.timeutil import utc_now
 
 T = TypeVar("T")
 
@@ -358,7 +360,32 @@ class StoresAgree(RuleBasedStateMachine):
         if archived:
             self.both("archive", lambda s: s.archive_thread(params))
         else:
-            self.both("unarchive", lambda s: s.unarchive_thread(params))
+            self.unarchive(params)
+
+    def unarchive(self, params: ArchiveThreadParams) -> None:
+        """Unarchiving stamps `updated_at` with each store's own "now" (Codex sorts the
+        thread as just updated): compared as "bumped or not", then pinned again."""
+        started = utc_now()
+        outcomes = [
+            self._run(store, lambda s: s.unarchive_thread(params))
+            for store in (self.memory, self.local)
+        ]
+        bumped = [o[0] == "ok" and o[1].updated_at >= started for o in outcomes]
+        assert bumped[0] == bumped[1], "unarchive: local differs from memory (updated_at)"
+        if bumped[0]:
+            outcomes = [(o[0], msgspec.structs.replace(o[1], updated_at=started)) for o in outcomes]
+        assert norm_value(outcomes[1]) == norm_value(outcomes[0]), (
+            "unarchive: local differs from memory"
+        )
+        if bumped[0]:
+            self.pins += 1
+            pin = ThreadMetadataPatch(updated_at=at(10 + self.pins % 3))
+            self.both(
+                "pin times",
+                lambda s: s.update_thread_metadata(
+                    UpdateThreadMetadataParams(thread_id=params.thread_id, patch=pin)
+                ),
+            )
 
     @rule(thread_id=ids, roll=st.integers(0, 3))
     def delete(self, thread_id: str, roll: int) -> None:
@@ -581,11 +608,11 @@ async def test_search_matches_non_ascii_message_text_like_the_reference_store(
 
 
 async def test_a_title_patch_survives_a_later_names_refresh(tmp_path: Path) -> None:
-    """`title` is written into `name`; that name must not be reverted to an older one when
-    the names file (`session_index.jsonl`) changes for another thread."""
+    """A `title` patch is kept apart from the user's `name`: neither is reverted or mixed
+    up when the names file (`session_index.jsonl`) changes for another thread."""
     memory, local = await _both_stores(tmp_path)
     try:
-        names: list[str | None] = []
+        names: list[tuple[str | None, str | None]] = []
         for store in (memory, local):
             await _thread_with(store, tid(1), user_message("one"))
             await _thread_with(store, tid(2), user_message("two"))
@@ -598,8 +625,8 @@ async def test_a_title_patch_survives_a_later_names_refresh(tmp_path: Path) -> N
             )
             await store.list_threads(ListThreadsParams())
             thread = await store.read_thread(ReadThreadParams(thread_id=tid(1)))
-            names.append(thread.name)
-        assert names == ["new", "new"]
+            names.append((thread.name, thread.title))
+        assert names == [("old", "new"), ("old", "new")]
     finally:
         await local.aclose()
 

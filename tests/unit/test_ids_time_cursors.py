@@ -239,7 +239,7 @@ def test_cursor_round_trip() -> None:
     assert decode_cursor(cursor, "threads")["ts"] == 123
 
 
-@pytest.mark.parametrize("n", range(6))
+@pytest.mark.parametrize("n", range(200))
 def test_cursor_round_trip_for_every_padding_length(n: int) -> None:
     cursor = encode_cursor("k", v="x" * n)
     assert "=" not in cursor

@@ -1002,3 +1002,16 @@ def test_mark_applied_without_updated_at_does_not_start_a_window() -> None:
     sync.mark_pending_update_applied(taken)
     # No touch was ever persisted, so the first touch goes out.
     assert sync.observe_appended_items([compacted()]) is not None
+
+
+@pytest.mark.parametrize("payload", [None, "text", ["model", "m"], 7])
+def test_a_turn_context_whose_payload_is_not_an_object_derives_nothing(payload: Any) -> None:
+    sync = new_sync()
+    odd = RolloutItem("turn_context", payload)
+
+    update = sync.observe_appended_items([odd, turn_context(model="m-1")])
+
+    assert update is not None
+    assert update.patch.model == "m-1"  # the odd item neither failed nor set anything
+    alone = new_sync().observe_appended_items([odd])
+    assert alone is None or alone.patch.model is UNSET  # alone it sets no model

@@ -380,3 +380,14 @@ def test_merge_with_itself_and_empty_is_identity(p: ThreadMetadataPatch) -> None
     assert p.merge(ThreadMetadataPatch()) == p
     assert ThreadMetadataPatch().merge(p) == p
     assert p.merge(p) == p
+
+
+def test_token_usage_optional_counts_default_to_zero() -> None:
+    usage = TokenUsage(input_tokens=3, output_tokens=4, total_tokens=7)
+    assert (usage.cached_input_tokens, usage.reasoning_output_tokens) == (0, 0)
+
+
+def test_a_partly_set_git_patch_is_not_empty() -> None:
+    assert GitInfoPatch().is_empty()
+    for fields in ({"sha": "abc"}, {"branch": "main"}, {"origin_url": None}):
+        assert not GitInfoPatch(**fields).is_empty(), fields  # type: ignore[arg-type]

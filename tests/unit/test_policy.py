@@ -434,3 +434,8 @@ def test_order_is_preserved_and_dropped_items_removed(mode: str) -> None:
 def test_persisted_rollout_items_accepts_any_iterable() -> None:
     items = (i for i in [event("user_message", message="a"), event("exec_command_begin")])
     assert persisted_rollout_items(items) == [event("user_message", message="a")]
+
+
+@pytest.mark.parametrize("kind", ["Plan", "plan", "Sleep", "sleep"])
+def test_legacy_history_keeps_plan_and_sleep_items(kind: str) -> None:
+    assert is_persisted_rollout_item(item_completed(kind), "legacy")

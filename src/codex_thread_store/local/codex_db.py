@@ -82,6 +82,9 @@ _FACT_COLUMNS = (
     "created_at_ms",
     "updated_at_ms",
     "recency_at_ms",
+    # Older Codex versions (0.144) keep whole seconds only.
+    "created_at",
+    "updated_at",
 )
 
 
@@ -97,6 +100,15 @@ class CodexFacts:
 
 def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _ms(values: Mapping[str, Any], name: str) -> int | None:
+    """A time column in ms: the `_ms` column, else the seconds one an older Codex keeps."""
+    exact = _int_or_none(values.get(f"{name}_ms"))
+    if exact is not None:
+        return exact
+    seconds = _int_or_none(values.get(name))
+    return None if seconds is None else seconds * 1000
 
 
 def _seconds(ms: int) -> int:
@@ -308,9 +320,9 @@ class CodexStateDb:
             )
             out[str(row[0])] = CodexFacts(
                 git=None if git.is_empty() else git,
-                created_at_ms=_int_or_none(values.get("created_at_ms")),
-                updated_at_ms=_int_or_none(values.get("updated_at_ms")),
-                recency_at_ms=_int_or_none(values.get("recency_at_ms")),
+                created_at_ms=_ms(values, "created_at"),
+                updated_at_ms=_ms(values, "updated_at"),
+                recency_at_ms=_ms(values, "recency_at"),
             )
         return out
 

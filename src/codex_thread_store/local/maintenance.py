@@ -241,7 +241,7 @@ def with_codex_facts(thread: StoredThread, facts: dict[str, CodexFacts]) -> Stor
 def _overlay(derived: StoredThread, existing: StoredThread) -> StoredThread:
     """Merge a re-read rollout with the row the index holds.
 
-    Values set once per thread (name, preview, first user message) keep the row's
+    Values set once per thread (name, title, preview, first user message) keep the row's
     value when it has one: it may come from an explicit patch the file does not
     record. Times only move forward. Everything else (usage, model, location,
     archived state) comes from the file, which is what grew.
@@ -249,6 +249,7 @@ def _overlay(derived: StoredThread, existing: StoredThread) -> StoredThread:
     return msgspec.structs.replace(
         derived,
         name=existing.name if existing.name is not None else derived.name,
+        title=existing.title if existing.title is not None else derived.title,
         preview=existing.preview or derived.preview,
         first_user_message=existing.first_user_message or derived.first_user_message,
         updated_at=max(existing.updated_at, derived.updated_at),

@@ -295,7 +295,12 @@ class InMemoryThreadStore(ThreadStore):
     async def unarchive_thread(self, params: ArchiveThreadParams) -> StoredThread:
         self.calls["unarchive_thread"] += 1
         record = self._get(params.thread_id, include_archived=True)
-        record.thread = msgspec.structs.replace(record.thread, archived_at=None)
+        if record.thread.is_archived:
+            # Codex sorts an unarchived thread as just updated.
+            updated_at = max(record.thread.updated_at, utc_now())
+            record.thread = msgspec.structs.replace(
+                record.thread, archived_at=None, updated_at=updated_at
+            )
         return record.thread
 
     async def delete_thread(self, params: DeleteThreadParams) -> None:

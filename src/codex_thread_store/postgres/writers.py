@@ -206,10 +206,16 @@ async def set_archived(
     )
     if thread.is_archived == archived:
         return thread  # already so: archiving twice keeps the first time
-    changed = msgspec.structs.replace(thread, archived_at=utc_now() if archived else None)
+    now = utc_now()
+    changed = msgspec.structs.replace(
+        thread,
+        archived_at=now if archived else None,
+        # Codex sorts an unarchived thread as just updated.
+        updated_at=thread.updated_at if archived else max(thread.updated_at, now),
+    )
     await conn.execute(
-        "UPDATE threads SET archived_at = %s WHERE owner = %s AND thread_id = %s",
-        (changed.archived_at, owner, thread_id),
+        "UPDATE threads SET archived_at = %s, updated_at = %s WHERE owner = %s AND thread_id = %s",
+        (changed.archived_at, changed.updated_at, owner, thread_id),
     )
     return changed
 
