@@ -26,7 +26,7 @@ from codex_thread_store import (
 from codex_thread_store.codec import to_builtins
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig, codex_history
 from codex_thread_store.local.codex_history import CodexHistoryDb
-from codex_thread_store.local.lineage import rollout_id_of
+from codex_thread_store.local.layout import rollout_id_of
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "codex-corpus"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "codex-0.171.0"

@@ -12,7 +12,7 @@ from ..types import StoredThread
 from . import index, names
 from .db import IndexDb
 from .forks import initial_ordinal
-from .lineage import rollout_id_of
+from .layout import rollout_id_of
 from .writer_lock import writer_is_live
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ losing anything or racing a writer:
   removed, as Codex's own read-repair would, unless a writer holds the thread.
 
 Left alone, and reported: `malformed_lines` (Codex skips them too), `no_session_meta`,
-`duplicate_thread` (one id in two files), `codex_db_unreadable`.
+`duplicate_thread` (one rollout of a thread in two files), `codex_db_unreadable`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from . import index
 from .codex_db import CODEX_STATE_DB
 from .config import LocalThreadStoreConfig
 from .index_reader import IndexReader
-from .layout import CodexHome, parse_rollout_name
+from .layout import CodexHome, parse_rollout_name, rollout_id_of
 from .rollout_files import existing_rollout, parse_rollout, read_rollout_bytes, repair_torn_tail
 from .scan import Progress, iter_rollout_dirs, rollout_files
 from .writer_lock import WriterLock, writer_is_live
@@ -105,11 +105,16 @@ def examine(home: Path, *, progress: Progress | None = None) -> HomeCheck:
         _examine_file(check, path, archived, paths_by_id, archived_ids)
         progress(done, len(files))
     for tid, paths in paths_by_id.items():
-        if len(paths) > 1:
-            where = ", ".join(str(p) for p in paths)
+        by_rollout: dict[str, list[Path]] = defaultdict(list)
+        for path in paths:  # a reverted thread's rollouts each have their own rollout id
+            by_rollout[rollout_id_of(path)].append(path)
+        for same in by_rollout.values():
+            if len(same) < 2:
+                continue
+            where = ", ".join(str(p) for p in same)
             check.findings.append(
                 Finding(
-                    kind="duplicate_thread", thread_id=tid, detail=f"in {len(paths)} files: {where}"
+                    kind="duplicate_thread", thread_id=tid, detail=f"in {len(same)} files: {where}"
                 )
             )
     _examine_index(check, home, paths_by_id)

@@ -15,7 +15,8 @@ from ..errors import InvalidRequest, Unsupported
 from ..types import CreateThreadParams, ForkPointParams, HistoryBase, StoredThread
 from . import index
 from .db import IndexDb
-from .lineage import find_rollout, history_base_of, rollout_id_of
+from .layout import rollout_id_of
+from .lineage import find_rollout, history_base_of
 from .rollout_files import read_lines_if_exists, read_rollout, read_rollout_bytes
 
 if TYPE_CHECKING:

@@ -37,6 +37,7 @@ from ..types import (
     StoredThread,
     ThreadSortKey,
 )
+from .layout import rollout_generation
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -52,7 +53,7 @@ __all__ = [
 #: 2: `forked_from_id` column; search text stored as one FTS row per append.
 #: 3: FTS rows index the casefolded text (`folded`) and keep the original for snippets.
 #: 4: `history_mode` column (which rollouts Codex's projection must cover).
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5  # 5: revert rollouts (`<thread>_<rollout>.jsonl`) are indexed
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -97,6 +98,7 @@ CREATE TABLE IF NOT EXISTS files (
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS files_thread ON files(thread_id);
 CREATE TABLE IF NOT EXISTS watermarks (
     key TEXT PRIMARY KEY,
     value INTEGER NOT NULL
@@ -245,6 +247,16 @@ def upsert_many(
                     and recorded[1] >= state.mtime_ns
                 ):
                     continue
+            if state is not None:
+                current = _current_rollout(conn, thread.thread_id)
+                if current is not None and current[0] != state.path:
+                    # The same rollout moved (archived, unarchived) is as new as before.
+                    newer = rollout_generation(state.path) >= rollout_generation(current[0])
+                    if not newer:  # an older rollout of a reverted thread: not listed
+                        _set_once_fields(conn, current[1], older=thread)
+                        _set_file(conn, state)
+                        continue
+                    thread = _kept_from_older(thread, current[1])
             if merge is not None:
                 # Merged with the row as it is inside this transaction, not as it was
                 # when the file was read: a rename committed meanwhile is kept.
@@ -258,6 +270,36 @@ def upsert_many(
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _current_rollout(conn: sqlite3.Connection, thread_id: str) -> tuple[str, StoredThread] | None:
+    row = conn.execute(
+        "SELECT rollout_path, data FROM threads WHERE thread_id = ? AND live_only = 0",
+        (thread_id,),
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return str(row[0]), decode_json(row[1], StoredThread)
+
+
+def _kept_from_older(newer: StoredThread, older: StoredThread) -> StoredThread:
+    """A reverted thread's newer rollout keeps what Codex sets once per thread (its row
+    survives the revert): title, preview and first message, when the older had them."""
+    return msgspec.structs.replace(
+        newer,
+        title=older.title or newer.title,
+        preview=older.preview or newer.preview,
+        first_user_message=older.first_user_message or newer.first_user_message,
+    )
+
+
+def _set_once_fields(
+    conn: sqlite3.Connection, current: StoredThread, *, older: StoredThread
+) -> None:
+    """An older rollout read after the current one still supplies those values."""
+    kept = _kept_from_older(current, older)
+    if kept != current:
+        _upsert(conn, kept, body=None, live_only=False)
 
 
 def _upsert(
@@ -348,8 +390,23 @@ def is_live_only(conn: sqlite3.Connection, thread_id: str) -> bool:
 
 
 def thread_by_path(conn: sqlite3.Connection, path: str) -> StoredThread | None:
+    """The thread a rollout belongs to: the one it is the current rollout of, else (an
+    older rollout of a reverted thread) the one it was indexed for."""
     row = conn.execute("SELECT data FROM threads WHERE rollout_path = ?", (path,)).fetchone()
+    if row is None:
+        row = conn.execute(
+            "SELECT threads.data FROM files JOIN threads ON threads.thread_id = files.thread_id"
+            " WHERE files.path = ?",
+            (path,),
+        ).fetchone()
     return None if row is None else decode_json(row[0], StoredThread)
+
+
+def rollouts_of(conn: sqlite3.Connection, thread_id: str) -> list[str]:
+    """Every indexed rollout file of a thread: its current one and, for a reverted
+    thread, the older ones (which Codex keeps, archives and deletes with it)."""
+    rows = conn.execute("SELECT path FROM files WHERE thread_id = ?", (thread_id,)).fetchall()
+    return sorted(str(r[0]) for r in rows)
 
 
 def delete_thread(conn: sqlite3.Connection, thread_id: str) -> None:
@@ -438,11 +495,13 @@ def forget_files(
 
 
 def paginated_files(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
-    """`(thread id, rollout path, size)` of every written paginated rollout."""
+    """`(thread id, rollout path, size)` of every written paginated rollout, a reverted
+    thread's older ones included (Codex reads the part they keep from their rows)."""
     rows = conn.execute(
         "SELECT threads.thread_id, files.path, files.size FROM threads"
-        " JOIN files ON files.path = threads.rollout_path"
+        " JOIN files ON files.thread_id = threads.thread_id"
         " WHERE threads.history_mode = 'paginated' AND threads.live_only = 0"
+        " ORDER BY files.path"
     ).fetchall()
     return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 

@@ -3,9 +3,14 @@
 ```
 CODEX_HOME/
   sessions/YYYY/MM/DD/rollout-YYYY-MM-DDThh-mm-ss-<thread id>.jsonl[.zst]
+  sessions/YYYY/MM/DD/rollout-YYYY-MM-DDThh-mm-ss-<thread id>_<rollout id>.jsonl[.zst]
   archived_sessions/rollout-YYYY-MM-DDThh-mm-ss-<thread id>.jsonl[.zst]   (flat)
   session_index.jsonl                                                      (names)
 ```
+A name with a second id is a *revert* rollout (Codex 0.171 `thread/revert`): a new file
+that continues the thread from a point in an older rollout (its `history_base`). A
+thread then has several files; its current one is the newest by name (timestamp, then
+rollout id), as Codex picks it without its database.
 The timestamp in a file name is the *local* wall-clock time at creation, as Codex
 writes it; readers take it as UTC, which is Codex's long-standing quirk.
 """
@@ -30,15 +35,17 @@ __all__ = [
     "default_codex_home",
     "parse_rollout_name",
     "rollout_file_name",
+    "rollout_generation",
+    "rollout_id_of",
 ]
 
 SESSIONS_DIR = "sessions"
 ARCHIVED_DIR = "archived_sessions"
 SESSION_INDEX = "session_index.jsonl"
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _NAME_RE = re.compile(
     r"^rollout-(\d{4})-(\d{2})-(\d{2})T(\d{2})-(\d{2})-(\d{2})-"
-    r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
-    r"\.jsonl(\.zst)?$"
+    rf"({_UUID})(?:_({_UUID}))?\.jsonl(\.zst)?$"
 )
 
 
@@ -50,11 +57,24 @@ def default_codex_home() -> Path:
 
 @dataclass(frozen=True, slots=True)
 class RolloutName:
-    """What a rollout file name says: its thread id, its timestamp, and whether it is zstd."""
+    """What a rollout file name says: its thread id, its timestamp, whether it is zstd,
+    and the id Codex keys its projection by (the thread id, or a revert's own id)."""
 
     thread_id: str
     timestamp: datetime  # naive wall-clock time from the name, read as UTC
     compressed: bool
+    rollout_id: str
+
+    @property
+    def is_revert(self) -> bool:
+        return self.rollout_id != self.thread_id
+
+    @property
+    def generation(self) -> tuple[datetime, str]:
+        """Orders one thread's rollouts, current last, as Codex picks the current one from
+        file names: by the name's timestamp (a revert's is the revert time), then by
+        rollout id (UUIDv7: creation order within a second)."""
+        return (self.timestamp, self.rollout_id)
 
     @property
     def date_parts(self) -> tuple[str, str, str]:
@@ -71,9 +91,25 @@ def parse_rollout_name(name: str) -> RolloutName | None:
         y, mo, d, h, mi, s = (int(m.group(i)) for i in range(1, 7))
         stamp = datetime(y, mo, d, h, mi, s, tzinfo=UTC)
         thread_id = str(uuid.UUID(m.group(7)))
+        rollout_id = str(uuid.UUID(m.group(8))) if m.group(8) else thread_id
     except ValueError:
         return None
-    return RolloutName(thread_id, stamp, m.group(8) is not None)
+    return RolloutName(thread_id, stamp, m.group(9) is not None, rollout_id)
+
+
+def rollout_id_of(path: Path) -> str:
+    """The id Codex keys a rollout's projection by: the thread id, or for a revert
+    rollout (`<thread id>_<rollout id>`) its own id."""
+    parsed = parse_rollout_name(path.name)
+    if parsed is not None:
+        return parsed.rollout_id
+    return path.name.removesuffix(".zst").removesuffix(".jsonl")[-36:]
+
+
+def rollout_generation(path: str | Path) -> tuple[datetime, str]:
+    """`RolloutName.generation` of a path (unparsable names first)."""
+    parsed = parse_rollout_name(Path(path).name)
+    return (datetime.min.replace(tzinfo=UTC), "") if parsed is None else parsed.generation
 
 
 def rollout_file_name(thread_id: str, local_time: datetime) -> str:

@@ -1,6 +1,12 @@
 """Archive, unarchive and delete in a Codex home: the rollout moves between (or leaves)
 `sessions/` and `archived_sessions/`, then the index, Codex's row and its projection
-follow."""
+follow.
+
+A reverted thread has older rollouts beside its current one (see `layout.py`); as in
+Codex, they move and go with it. They are handled first and the current rollout last,
+so a crash in between leaves the thread as it was, with nothing lost: every rollout is
+found in either folder, and repeating the operation finishes it.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +24,8 @@ from ..types import StoredThread
 from . import index, journal, names
 from .codex_db import PATCH_COLUMNS
 from .db import IndexDb
-from .lineage import history_base_of, rollout_id_of
+from .layout import CodexHome, rollout_id_of
+from .lineage import history_base_of
 from .rollout_files import compressed_sibling, existing_rollout, read_lines_if_exists
 from .writer_lock import writer_is_live
 
@@ -29,78 +36,102 @@ __all__ = ["delete_thread", "set_archived"]
 
 
 async def set_archived(store: LocalThreadStore, thread_id: str, *, archived: bool) -> StoredThread:
-    """Move the rollout between the two folders, then the index row and Codex's row."""
+    """Move the rollouts between the two folders, then the index row and Codex's row."""
     thread = await store._get(thread_id, include_archived=True)
     if thread.is_archived == archived:
         return thread
     db = await store._index()
+    for older in await _older_rollouts(db, thread):
+        moved = await asyncio.to_thread(_move_file, store.home, older, to_archive=archived)
+        if moved is not None:
+            await db.run(index.forget_file, str(older))
+            await store._record_file(db, thread_id, moved)
     new_path = await _move(store, thread, to_archive=archived)
     now = utc_now()
-    moved = msgspec.structs.replace(
+    moved_thread = msgspec.structs.replace(
         thread,
         archived_at=now if archived else None,
         rollout_path=str(new_path) if new_path else None,
         # Codex sorts an unarchived thread as just updated (it also touches the file).
         updated_at=thread.updated_at if archived else max(thread.updated_at, now),
     )
-    await db.run(index.upsert_thread, moved)
+    await db.run(index.upsert_thread, moved_thread)
     if new_path is not None:
+        if thread.rollout_path:
+            await db.run(index.forget_file, thread.rollout_path)
         await store._record_file(db, thread_id, new_path)
-    await db.call(store.codex_db.sync, moved, changed=PATCH_COLUMNS["archived"])
-    return moved
+    await db.call(store.codex_db.sync, moved_thread, changed=PATCH_COLUMNS["archived"])
+    return moved_thread
+
+
+async def _older_rollouts(db: IndexDb, thread: StoredThread) -> list[Path]:
+    """The rollouts of a reverted thread other than its current one."""
+    paths = await db.run(index.rollouts_of, thread.thread_id)
+    return [Path(p) for p in paths if p != thread.rollout_path]
 
 
 async def _move(store: LocalThreadStore, thread: StoredThread, *, to_archive: bool) -> Path | None:
-    """Atomically rename the rollout between `sessions/` and `archived_sessions/`."""
+    """Atomically rename the current rollout between `sessions/` and `archived_sessions/`."""
     if not thread.rollout_path:
         return None
     src = Path(thread.rollout_path)
-    home = store.home
-    dst = home.archived_path_for(src) if to_archive else home.active_path_for(src)
     live = store._live.get(thread.thread_id)
-
-    def move() -> None:
-        actual = existing_rollout(src)
-        if actual is None:
-            return
-        target = dst if actual == src else compressed_sibling(dst)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(actual, target)
-        if not to_archive:
-            os.utime(target)  # an unarchived thread sorts as recently updated
-
-    await asyncio.to_thread(move)
+    dst = await asyncio.to_thread(_move_file, store.home, src, to_archive=to_archive, touch=True)
+    if dst is None:
+        dst = store.home.archived_path_for(src) if to_archive else store.home.active_path_for(src)
     if live is not None:
         live.recorder.path = dst  # its open descriptor follows the rename
     return dst
 
 
+def _move_file(home: CodexHome, src: Path, *, to_archive: bool, touch: bool = False) -> Path | None:
+    """Rename one rollout (plain or `.zst`) into the other folder: flat under
+    `archived_sessions/`, or back under the date its own name carries. `touch` marks it
+    as just updated when it comes back, as Codex does. None when it is not there."""
+    dst = home.archived_path_for(src) if to_archive else home.active_path_for(src)
+    actual = existing_rollout(src)
+    if actual is None:
+        return None
+    target = dst if actual == src else compressed_sibling(dst)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(actual, target)
+    if touch and not to_archive:
+        os.utime(target)  # an unarchived thread sorts as recently updated
+    return dst
+
+
 async def delete_thread(store: LocalThreadStore, thread_id: str) -> None:
-    """Remove the rollout, then every trace of the thread: index, names, Codex's row and
+    """Remove the rollouts, then every trace of the thread: index, names, Codex's row and
     projection. Refused while another process writes it or a fork references it."""
     thread = await store._get(thread_id, include_archived=True)
     db = await store._index()
-    await _check_deletable(store, db, thread_id)
-    await store.discard_thread(thread_id)
+    paths = await _older_rollouts(db, thread)
     if thread.rollout_path:
-        path = Path(thread.rollout_path)
+        paths.append(Path(thread.rollout_path))  # the current one last
+    await _check_deletable(store, db, thread_id, {rollout_id_of(p) for p in paths})
+    await store.discard_thread(thread_id)
+    for path in paths:
 
-        def remove() -> None:
+        def remove(path: Path = path) -> None:
             for candidate in (path, compressed_sibling(path)):
                 with contextlib.suppress(FileNotFoundError):
                     candidate.unlink()
 
         await asyncio.to_thread(remove)
         await db.run(index.forget_file, str(path))
-        await db.call(store.codex_history.delete, [rollout_id_of(path)])
+    if paths:
+        await db.call(store.codex_history.delete, sorted({rollout_id_of(p) for p in paths}))
     await asyncio.to_thread(names.remove_names, store.home.session_index, thread_id)
     await asyncio.to_thread(journal.append_delete, store.config.journal_path, thread_id)
     await db.run(index.delete_thread, thread_id)
     await db.call(store.codex_db.delete, thread_id)
 
 
-async def _check_deletable(store: LocalThreadStore, db: IndexDb, thread_id: str) -> None:
-    """Refuse while another process writes the thread, or a fork reads its bytes."""
+async def _check_deletable(
+    store: LocalThreadStore, db: IndexDb, thread_id: str, rollout_ids: set[str]
+) -> None:
+    """Refuse while another process writes the thread, or a fork reads its bytes (from
+    any of its rollouts)."""
     if thread_id not in store._live and await asyncio.to_thread(
         writer_is_live, store.home.root, thread_id
     ):
@@ -113,7 +144,7 @@ async def _check_deletable(store: LocalThreadStore, db: IndexDb, thread_id: str)
             continue
         lines = await asyncio.to_thread(read_lines_if_exists, Path(fork.rollout_path))
         base = history_base_of(lines)
-        if base is not None and base["thread_id"] == thread_id:
+        if base is not None and base["thread_id"] in (rollout_ids or {thread_id}):
             raise Conflict(
                 f"cannot delete thread {thread_id}: forked history of thread "
                 f"{fork.thread_id} still references it; delete that fork first"

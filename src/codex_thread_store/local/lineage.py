@@ -17,7 +17,7 @@ from typing import Any
 
 from ..protocol.items import HistorySegment
 from ..protocol.rollout import RolloutLine
-from .layout import CodexHome
+from .layout import CodexHome, rollout_id_of
 from .rollout_files import parse_rollout, read_rollout_bytes
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "history_base_of",
     "history_segments",
     "inherited_prefix",
-    "rollout_id_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -78,14 +77,15 @@ def _first(matches: list[Path]) -> Path | None:
     return None
 
 
-def find_rollout(home: CodexHome, thread_id: str) -> Path | None:
-    """The logical (`.jsonl`) path of a thread's rollout, active first, then archived.
+def find_rollout(home: CodexHome, rollout_id: str) -> Path | None:
+    """The logical (`.jsonl`) path of the rollout with this id, active first, then
+    archived: a thread's original rollout carries the thread's id, a revert its own.
 
     Looks in the day folders the id's UUIDv7 time points to first: globbing every day
     folder of a big home costs ~100 ms, and forks resolve their parent on every read.
     """
-    names = [f"rollout-*-{thread_id}.jsonl", f"rollout-*-{thread_id}.jsonl.zst"]
-    for folder in _likely_day_folders(home, thread_id):
+    names = [f"rollout-*{sep}{rollout_id}.jsonl{zst}" for sep in ("-", "_") for zst in ("", ".zst")]
+    for folder in _likely_day_folders(home, rollout_id):
         found = _first([m for pattern in names for m in _glob(folder, pattern)])
         if found is not None:
             return found
@@ -117,13 +117,6 @@ def inherited_prefix(
         return []
     parent_lines = parse_rollout(data).lines
     return inherited_prefix(home, parent_lines, _seen | {parent_id}) + parent_lines
-
-
-def rollout_id_of(path: Path) -> str:
-    """The id Codex keys a rollout's projection by: the UUID that ends its file name (the
-    thread id, or after a revert `<thread id>_<rollout id>`'s second one)."""
-    name = path.name.removesuffix(".zst").removesuffix(".jsonl")
-    return name[-36:]
 
 
 def history_segments(

@@ -3,7 +3,7 @@
 The same derivation rules as `ThreadMetadataSync` apply, so a rebuilt index says
 what live metadata sync said. Times come from the lines themselves: created at
 the first `session_meta`'s timestamp, updated at the last line, recency at the
-last turn start.
+last turn start (for a revert rollout, the last one of the part it keeps).
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ def summarize_rollout(
         updated = max(updated, stamp)
         if line.item.type == "event_msg" and line.item.payload_type in _TURN_STARTS:
             recency = stamp if recency is None else max(recency, stamp)
+    if recency is None and name_info is not None and name_info.is_revert:
+        # A revert continues the same thread: its last turn start is in the kept part.
+        recency = _last_turn_start(inherited or [])
     base = StoredThread(
         thread_id=meta.id,
         session_id=meta.id,
@@ -104,3 +107,12 @@ def summarize_rollout(
             if other is not None and other.id == meta.id and other.memory_mode:
                 memory_mode = other.memory_mode
     return msgspec.structs.replace(thread, memory_mode=memory_mode)
+
+
+def _last_turn_start(lines: list[RolloutLine]) -> datetime | None:
+    starts = [
+        parse_timestamp(line.timestamp)
+        for line in lines
+        if line.item.type == "event_msg" and line.item.payload_type in _TURN_STARTS
+    ]
+    return max((s for s in starts if s is not None), default=None)
