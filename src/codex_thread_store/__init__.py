@@ -16,9 +16,11 @@ from .errors import (
     Conflict,
     Internal,
     InvalidRequest,
+    PermissionDenied,
     ResourceExhausted,
     ThreadNotFound,
     ThreadStoreError,
+    Unavailable,
     Unsupported,
 )
 from .ids import SessionId, ThreadId, new_thread_id, parse_thread_id
@@ -136,6 +138,7 @@ __all__ = [
     "NoopAnalyticsSink",
     "OriginatorResolver",
     "PendingUpdate",
+    "PermissionDenied",
     "PlanItem",
     "ReadThreadByRolloutPathParams",
     "ReadThreadParams",
@@ -180,6 +183,7 @@ __all__ = [
     "TurnStatus",
     "UNSET",
     "UnknownThreadItem",
+    "Unavailable",
     "Unsupported",
     "UpdateThreadMetadataParams",
     "UserMessageItem",

@@ -32,7 +32,7 @@ def decode_cursor(cursor: str, kind: str, **expect: Any) -> dict[str, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = msgspec.json.decode(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, msgspec.DecodeError, ValueError, UnicodeEncodeError):
+    except (binascii.Error, msgspec.DecodeError, ValueError, UnicodeEncodeError, RecursionError):
         raise InvalidRequest(
             f"cursor {cursor[:40]!r} is not valid; pass a next_cursor from a previous page"
         ) from None

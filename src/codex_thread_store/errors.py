@@ -7,6 +7,8 @@ ThreadStoreError
 ├── Conflict
 ├── Unsupported           .operation (stable name)
 ├── ResourceExhausted
+├── PermissionDenied
+├── Unavailable           .retryable
 └── Internal
 ```
 
@@ -21,9 +23,11 @@ __all__ = [
     "Conflict",
     "Internal",
     "InvalidRequest",
+    "PermissionDenied",
     "ResourceExhausted",
     "ThreadNotFound",
     "ThreadStoreError",
+    "Unavailable",
     "Unsupported",
 ]
 
@@ -76,6 +80,26 @@ class ResourceExhausted(ThreadStoreError):
     def __init__(self, message: str) -> None:
         super().__init__(f"thread-store resource exhausted: {message}")
         self.detail = message
+
+
+class PermissionDenied(ThreadStoreError):
+    """The storage refuses the operation: a read-only home or file system, a file or
+    folder the user may not write. Retrying will not help until that changes."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"thread-store permission denied: {message}")
+        self.detail = message
+
+
+class Unavailable(ThreadStoreError):
+    """The store cannot serve the request right now: another process holds a lock, the
+    storage reported an I/O error, a server is unreachable. Nothing was half-written;
+    `retryable` says whether trying again later may succeed."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(f"thread-store unavailable: {message}")
+        self.detail = message
+        self.retryable = retryable
 
 
 class Internal(ThreadStoreError):

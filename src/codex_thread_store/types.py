@@ -18,7 +18,7 @@ from .errors import InvalidRequest
 from .ids import new_thread_id, parse_thread_id
 from .patch import ThreadMetadataPatch, TokenUsage
 from .protocol.items.model import ItemField, Turn, TurnItemsView
-from .protocol.rollout import RolloutItem
+from .protocol.rollout import MAX_NESTING, RolloutItem, nesting_exceeds
 from .protocol.session_meta import GitInfo
 from .protocol.sources import SessionSource, SourceKind, ThreadSource
 
@@ -222,6 +222,11 @@ class AppendThreadItemsParams(_Params, frozen=True, kw_only=True):
             if not isinstance(item, RolloutItem):
                 raise InvalidRequest(
                     f"append_items takes RolloutItem values, got {type(item).__name__}"
+                )
+            if nesting_exceeds([item.payload, item.extra], MAX_NESTING + 1):
+                raise InvalidRequest(
+                    f"a {item.type} item nests lists and objects more than {MAX_NESTING} deep;"
+                    " Codex could not read it back. Flatten it; nothing was appended"
                 )
 
 

@@ -17,6 +17,7 @@ import pytest
 from builders import tid, user_message
 from codex_thread_store import (
     AppendThreadItemsParams,
+    ArchiveThreadParams,
     Conflict,
     CreateThreadParams,
     DeleteThreadParams,
@@ -55,6 +56,10 @@ def foreign_writer(home: Path, thread_id: str) -> Iterator[subprocess.Popen[str]
         finally:
             proc.kill()
             proc.wait()
+
+
+def rollout_names(home: Path) -> list[str]:
+    return sorted(str(p.relative_to(home)) for p in home.rglob("rollout-*.jsonl"))
 
 
 def store_at(home: Path) -> LocalThreadStore:
@@ -104,6 +109,28 @@ async def test_thread_held_by_another_process_is_a_conflict_for_resume_and_delet
         await store.resume_thread(ResumeThreadParams(thread_id=tid(1)))
         await store.shutdown_thread(tid(1))
         await store.delete_thread(DeleteThreadParams(thread_id=tid(1)))
+
+
+async def test_archive_and_unarchive_wait_for_another_process_to_stop_writing(
+    tmp_path: Path,
+) -> None:
+    """Codex would go on writing at the old path and record a path that no longer
+    exists: the thread could no longer be listed, unarchived or resumed there."""
+    await write_thread(tmp_path, tid(1))
+    before = rollout_names(tmp_path)
+    async with store_at(tmp_path) as store:
+        with foreign_writer(tmp_path, tid(1)):
+            with pytest.raises(Conflict, match=r"cannot archive .* another process"):
+                await store.archive_thread(ArchiveThreadParams(thread_id=tid(1)))
+            assert rollout_names(tmp_path) == before  # nothing moved
+            assert not (await store.read_thread(ReadThreadParams(thread_id=tid(1)))).is_archived
+        await store.archive_thread(ArchiveThreadParams(thread_id=tid(1)))
+        with (
+            foreign_writer(tmp_path, tid(1)),
+            pytest.raises(Conflict, match=r"cannot unarchive .* another process"),
+        ):
+            await store.unarchive_thread(ArchiveThreadParams(thread_id=tid(1)))
+        await store.unarchive_thread(ArchiveThreadParams(thread_id=tid(1)))
 
 
 async def test_create_with_an_id_another_process_holds_is_a_conflict(tmp_path: Path) -> None:

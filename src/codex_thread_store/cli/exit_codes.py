@@ -7,9 +7,8 @@ Every failure ends as one `error: ...` line on stderr (a traceback only with
 from __future__ import annotations
 
 import enum
-import sys
 
-from ..errors import Conflict, InvalidRequest, ThreadNotFound
+from ..errors import Conflict, InvalidRequest, ThreadNotFound, Unavailable
 
 __all__ = ["EXIT_CODES_HELP", "CliError", "ExitCode", "exit_code_for", "is_unavailable"]
 
@@ -30,7 +29,8 @@ EXIT_CODES_HELP = (
     "3 not found (no such thread or home, or an ambiguous id prefix or name); "
     "4 conflict (duplicate id, thread open in another writer); "
     "5 problems found (doctor, reindex --check; copy: a thread failed or differs); "
-    "6 store unavailable (PostgreSQL unreachable; nothing half-written, retry later); "
+    "6 store unavailable (busy with another process, storage error, PostgreSQL "
+    "unreachable; nothing half-written, retry later); "
     "130 interrupted."
 )
 
@@ -64,7 +64,6 @@ def exit_code_for(exc: BaseException) -> ExitCode:
 
 
 def is_unavailable(exc: BaseException) -> bool:
-    """Whether `exc` is the PostgreSQL store's `StoreUnavailable`, without importing the
-    driver: if its module was never loaded, no such error can exist."""
-    errors = sys.modules.get("codex_thread_store.postgres.errors")
-    return errors is not None and isinstance(exc, errors.StoreUnavailable)
+    """Whether `exc` says the store cannot serve the request now (a lock another process
+    holds, an unreachable server): nothing was half-written, retrying later is safe."""
+    return isinstance(exc, Unavailable) and exc.retryable

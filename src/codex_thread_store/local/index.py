@@ -45,6 +45,7 @@ __all__ = [
     "delete_thread",
     "get_thread",
     "list_threads",
+    "move_aside",
     "open_index",
     "search_threads",
     "upsert_thread",
@@ -53,7 +54,8 @@ __all__ = [
 #: 2: `forked_from_id` column; search text stored as one FTS row per append.
 #: 3: FTS rows index the casefolded text (`folded`) and keep the original for snippets.
 #: 4: `history_mode` column (which rollouts Codex's projection must cover).
-SCHEMA_VERSION = 5  # 5: revert rollouts (`<thread>_<rollout>.jsonl`) are indexed
+#: 5: revert rollouts (`<thread>_<rollout>.jsonl`) are indexed, `files` by thread.
+SCHEMA_VERSION = 5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -148,11 +150,7 @@ def _open_index_locked(path: Path) -> tuple[sqlite3.Connection, str | None]:
     else:
         problem = _check(path)
         if problem is not None:
-            aside = path.with_name(f"{path.name}.{problem[0]}-{int(time.time())}")
-            for suffix in ("", "-wal", "-shm"):
-                src = Path(str(path) + suffix)
-                if src.exists():
-                    src.rename(Path(str(aside) + suffix))
+            aside = _move_aside(path, problem[0])
             reason = f"{problem[1]}; the old file was moved to {aside.name}"
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -164,6 +162,30 @@ def _open_index_locked(path: Path) -> tuple[sqlite3.Connection, str | None]:
     if reason is not None or checked is None or time.time() - checked[0] > QUICK_CHECK_EVERY_S:
         set_watermark(conn, "quick_check_at", int(time.time()))  # just checked, or new
     return conn, reason
+
+
+def move_aside(path: Path, kind: str) -> Path:
+    """Move a damaged index (and its WAL files) aside, never deleting it, under the same
+    lock as `open_index`; the next open builds a new one. Returns where it went."""
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return _move_aside(path, kind)
+    finally:
+        os.close(fd)
+
+
+def _move_aside(path: Path, kind: str) -> Path:
+    aside = path.with_name(f"{path.name}.{kind}-{int(time.time())}")
+    n = 1
+    while aside.exists():  # two damages in one second: keep both
+        aside = path.with_name(f"{path.name}.{kind}-{int(time.time())}-{n}")
+        n += 1
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(path) + suffix)
+        if src.exists():
+            src.rename(Path(str(aside) + suffix))
+    return aside
 
 
 #: `PRAGMA quick_check` reads the whole file (seconds at 100k threads), so opening a store

@@ -9,20 +9,30 @@ our file, in our own folder, so Codex never sees it.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
 
 from ..codec import dec_hook, encode_json
+from ..errors import ThreadStoreError
 from ..patch import ThreadMetadataPatch
 from .file_lock import locked
-from .rollout_files import append_record
+from .rollout_files import append_record, remove_record
 
-__all__ = ["COMPACT_AT_BYTES", "append_delete", "append_patch", "compact", "read_patches"]
+__all__ = [
+    "COMPACT_AT_BYTES",
+    "append_delete",
+    "append_patch",
+    "compact",
+    "damaged_lines",
+    "read_patches",
+]
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 #: Opening a store compacts a journal bigger than this (one merged patch per thread).
 COMPACT_AT_BYTES = 4 * 1024 * 1024
@@ -41,9 +51,10 @@ class _Delete(msgspec.Struct, frozen=True):
     deleted: str
 
 
-def append_patch(path: Path, thread_id: str, patch: ThreadMetadataPatch) -> None:
-    line = encode_json(_Entry(thread_id, patch))
-    _append(path, line)
+def append_patch(path: Path, thread_id: str, patch: ThreadMetadataPatch) -> Callable[[], bool]:
+    """Journal a patch, all or nothing; returns how to take it back (while nothing was
+    appended after it)."""
+    return _append(path, encode_json(_Entry(thread_id, patch)))
 
 
 def append_delete(path: Path, thread_id: str) -> None:
@@ -51,11 +62,17 @@ def append_delete(path: Path, thread_id: str) -> None:
     _append(path, encode_json(_Delete(thread_id)))
 
 
-def _append(path: Path, line: bytes) -> None:
+def _append(path: Path, line: bytes) -> Callable[[], bool]:
     # No fsync: the index is derived, so losing the newest patches on a power cut only
     # falls back to what the rollout itself implies.
     with _locked(path):
-        append_record(path, line, fsync=False)
+        start = append_record(path, line, fsync=False)
+
+    def take_back() -> bool:
+        with _locked(path):
+            return remove_record(path, start, line)
+
+    return take_back
 
 
 def merged_patches(path: Path) -> dict[str, ThreadMetadataPatch]:
@@ -90,21 +107,45 @@ def compact(path: Path) -> tuple[int, int]:
 
 
 def read_patches(path: Path) -> Iterator[tuple[str, ThreadMetadataPatch | None]]:
-    """(thread id, patch) in order; a None patch means "forget what came before"."""
+    """(thread id, patch) in order; a None patch means "forget what came before".
+    Damaged lines are skipped (`damaged_lines` counts them)."""
+    entries, _ = _scan(path)
+    yield from entries
+
+
+def damaged_lines(path: Path) -> int:
+    """How many lines of the journal cannot be read (doctor reports them; a compaction,
+    which `doctor --repair` runs, drops them)."""
+    return _scan(path)[1]
+
+
+def _scan(path: Path) -> tuple[list[tuple[str, ThreadMetadataPatch | None]], int]:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return
+        return [], 0
+    except OSError as exc:  # a folder in its place, unreadable: nothing to replay
+        log.warning("the metadata journal %s cannot be read (%s); ignoring it", path, exc)
+        return [], 1
     entries = msgspec.json.Decoder(_Entry, dec_hook=dec_hook)
     deletes = msgspec.json.Decoder(_Delete)
+    out: list[tuple[str, ThreadMetadataPatch | None]] = []
+    damaged = 0
     for raw in data.split(b"\n"):
         if not raw.strip():
             continue
         try:
             if raw.startswith(b'{"deleted"'):
-                yield deletes.decode(raw).deleted, None
+                out.append((deletes.decode(raw).deleted, None))
             else:
                 entry = entries.decode(raw)
-                yield entry.thread_id, entry.patch
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            continue  # a torn or foreign line: the journal is best effort
+                out.append((entry.thread_id, entry.patch))
+        except (
+            msgspec.DecodeError,
+            msgspec.ValidationError,
+            ValueError,
+            RecursionError,
+            ThreadStoreError,
+        ):
+            damaged += 1  # a torn, damaged or foreign line: the journal is best effort
+    return out, damaged

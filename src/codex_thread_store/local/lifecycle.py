@@ -40,6 +40,7 @@ async def set_archived(store: LocalThreadStore, thread_id: str, *, archived: boo
     thread = await store._get(thread_id, include_archived=True)
     if thread.is_archived == archived:
         return thread
+    await _check_no_other_writer(store, thread_id, "archive" if archived else "unarchive")
     db = await store._index()
     for older in await _older_rollouts(db, thread):
         moved = await asyncio.to_thread(_move_file, store.home, older, to_archive=archived)
@@ -132,13 +133,7 @@ async def _check_deletable(
 ) -> None:
     """Refuse while another process writes the thread, or a fork reads its bytes (from
     any of its rollouts)."""
-    if thread_id not in store._live and await asyncio.to_thread(
-        writer_is_live, store.home.root, thread_id
-    ):
-        raise Conflict(
-            f"cannot delete thread {thread_id}: another process (Codex or another store) "
-            "is writing it; close it there first"
-        )
+    await _check_no_other_writer(store, thread_id, "delete")
     for fork in await db.run(index.forks_of, thread_id):
         if not fork.rollout_path:
             continue
@@ -149,3 +144,16 @@ async def _check_deletable(
                 f"cannot delete thread {thread_id}: forked history of thread "
                 f"{fork.thread_id} still references it; delete that fork first"
             )
+
+
+async def _check_no_other_writer(store: LocalThreadStore, thread_id: str, verb: str) -> None:
+    """Refuse while another process (Codex or another store) holds the thread's writer
+    lock: it would keep writing the file at its old place and record a stale path."""
+    if thread_id not in store._live and await asyncio.to_thread(
+        writer_is_live, store.home.root, thread_id
+    ):
+        raise Conflict(
+            f"cannot {verb} thread {thread_id}: another process (Codex or another store) "
+            "is writing it; close it there first"
+        )
+

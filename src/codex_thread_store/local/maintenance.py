@@ -47,6 +47,12 @@ class IndexMaintenance:
         self._codex_db = codex_db
         self._live_ids = live_ids
         self._last_refresh = 0.0
+        #: Rollouts whose index update failed after their lines were durable.
+        self._behind: set[Path] = set()
+
+    def rescan_later(self, path: Path) -> None:
+        """Re-read this rollout at the next refresh, whatever its watermarks say."""
+        self._behind.add(path)
 
     def compact_journal_if_big(self) -> None:
         path = self._config.journal_path
@@ -123,6 +129,13 @@ class IndexMaintenance:
         if not force and now - self._last_refresh < self._config.refresh_interval_s:
             return
         self._last_refresh = now
+        if self._behind:
+            behind, self._behind = self._behind, set()
+            try:
+                await self._index_files(db, [(p, self._home.is_archived_path(p)) for p in behind])
+            except BaseException:
+                self._behind |= behind
+                raise
         dirs_before = await db.run(index.dir_states)
         plan = await asyncio.to_thread(planner.plan_folders, self._home, dirs_before)
         folders = [str(f) for f in plan.check] + plan.vanished

@@ -4,6 +4,11 @@ Lazy: nothing touches the disk until `persist()` (or a flush/shutdown with items
 pending), so a thread that is created and dropped leaves no file. Once
 materialized, every append is one `write` of whole lines, flushed to the OS.
 
+All or nothing: an append that fails (a full disk, an I/O error) leaves the file
+exactly as it was, cut back to its last whole line, and raises a typed error; the
+writer stays usable, and a retry neither duplicates nor glues lines together. Ordinals
+advance only for lines that were written.
+
 Durability policy (`Durability`):
 - `"os"`: lines reach the OS on every append; no fsync (survives a process crash).
 - `"flush"` (default): as `"os"`, plus fsync on `flush`, `persist` and `close`
@@ -13,6 +18,7 @@ Durability policy (`Durability`):
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +29,7 @@ import msgspec
 from ..errors import InvalidRequest, ResourceExhausted
 from ..protocol.rollout import RolloutItem, RolloutLine, encode_line
 from ..timeutil import format_rfc3339_ms
+from .os_errors import typed_os_error
 from .rollout_files import append_lines, repair_torn_tail
 
 __all__ = ["Durability", "RolloutRecorder"]
@@ -56,6 +63,7 @@ class RolloutRecorder:
         self._next_ordinal = next_ordinal
         self._durability = durability
         self._max_item_bytes = max_item_bytes
+        self._cut_at: int | None = None
         self.closed = False
 
     @property
@@ -95,17 +103,47 @@ class RolloutRecorder:
         return lines
 
     def write(self, lines: list[bytes], *, counts_as_items: bool = True) -> None:
-        """Append encoded lines: to the file once materialized, else to the buffer."""
+        """Append encoded lines: to the file once materialized, else to the buffer.
+
+        Raises:
+            ResourceExhausted, PermissionDenied, Unavailable: the write failed; the file
+                is as it was and nothing was appended.
+        """
         if not lines:
             return
-        if self._next_ordinal is not None:
-            self._next_ordinal += len(lines)
         if not self._materialized:
             self._pending.extend(lines)
             if counts_as_items:
                 self._pending_items += len(lines)
-            return
-        append_lines(self._open(), lines, fsync=self._durability == "append")
+        else:
+            try:
+                self._append(lines, fsync=self._durability == "append")
+            except OSError as exc:
+                raise typed_os_error(
+                    exc, "appending to", self.path, "nothing was appended"
+                ) from None
+        if self._next_ordinal is not None:
+            self._next_ordinal += len(lines)
+
+    def _append(self, lines: list[bytes], *, fsync: bool) -> None:
+        """Write whole lines, or cut the file back to where it was and re-raise."""
+        fd = self._open()
+        start = os.fstat(fd).st_size
+        try:
+            append_lines(fd, lines, fsync=fsync)
+        except BaseException:
+            self._cut_back(fd, start)
+            raise
+
+    def _cut_back(self, fd: int, size: int) -> None:
+        try:
+            os.ftruncate(fd, size)
+        except OSError:
+            # Cut before the next write instead (the fragment has no newline, so readers
+            # already skip it).
+            self._cut_at = size
+        else:
+            self._cut_at = None
 
     def _open(self) -> int:
         if self._fd is None:
@@ -117,18 +155,40 @@ class RolloutRecorder:
                 os.close(fd)
                 raise
             self._fd = fd
+        if self._cut_at is not None:  # an earlier failed write left a fragment
+            os.ftruncate(self._fd, self._cut_at)
+            self._cut_at = None
         return self._fd
 
     def persist(self) -> None:
-        """Materialize the file (session_meta first, then buffered lines) and sync it."""
+        """Materialize the file (session_meta first, then buffered lines) and sync it.
+
+        All or nothing: if the lines cannot be written, no file is left behind (or, for
+        an existing file, it is cut back) and the lines stay buffered for a retry.
+        """
         if not self._materialized:
-            fd = self._open()
-            append_lines(fd, self._pending, fsync=False)
+            created = not self.path.exists()
+            try:
+                self._append(self._pending, fsync=False)
+                _fsync_dir(self.path.parent)
+            except OSError as exc:
+                if created:
+                    self._remove_new_file()
+                raise typed_os_error(
+                    exc, "creating", self.path, "nothing was written; the items are kept"
+                ) from None
             self._pending.clear()
             self._pending_items = 0
             self._materialized = True
-            _fsync_dir(self.path.parent)
         self._sync()
+
+    def _remove_new_file(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self._cut_at = None
+        with contextlib.suppress(OSError):
+            self.path.unlink()
 
     def flush(self) -> None:
         """Make appended items durable; a lazy thread with items materializes first."""
@@ -140,7 +200,12 @@ class RolloutRecorder:
 
     def _sync(self) -> None:
         if self._fd is not None and self._durability in ("flush", "append"):
-            os.fsync(self._fd)
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                raise typed_os_error(
+                    exc, "syncing", self.path, "the appended items may not survive a power loss"
+                ) from None
 
     def close(self, *, flush: bool) -> None:
         if self.closed:

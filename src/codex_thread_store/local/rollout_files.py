@@ -8,6 +8,7 @@ a new line is never glued onto a fragment.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ __all__ = [
     "read_lines_if_exists",
     "read_rollout",
     "read_rollout_bytes",
+    "remove_record",
     "repair_torn_tail",
 ]
 
@@ -142,13 +144,42 @@ def repair_torn_tail(fd: int) -> int:
     return size + 1
 
 
-def append_record(path: Path, line: bytes, *, fsync: bool) -> None:
-    """Append one line to a small append-only file (names, journal), repairing a torn tail."""
+def append_record(path: Path, line: bytes, *, fsync: bool) -> int:
+    """Append one line to a small append-only file (names, journal), repairing a torn tail.
+
+    All or nothing: a failed write is cut back off. Returns the offset the line starts
+    at (see `remove_record`). The caller holds the file's lock.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        repair_torn_tail(fd)
-        append_lines(fd, [line], fsync=fsync)
+        start = repair_torn_tail(fd)
+        try:
+            append_lines(fd, [line], fsync=fsync)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+            raise
+        return start
+    finally:
+        os.close(fd)
+
+
+def remove_record(path: Path, start: int, line: bytes) -> bool:
+    """Take back the line `append_record` wrote at `start`, if it is still the file's last
+    (the caller holds the file's lock). Returns whether it was taken back."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        end = start + len(line) + 1
+        if os.fstat(fd).st_size != end or os.pread(fd, len(line) + 1, start) != line + b"\n":
+            return False
+        os.ftruncate(fd, start)
+        return True
+    except OSError:
+        return False
     finally:
         os.close(fd)
 

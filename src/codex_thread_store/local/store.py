@@ -10,14 +10,20 @@ are also journaled so a rebuild keeps them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import msgspec
 
-from ..errors import Conflict, InvalidRequest, ThreadNotFound
+from ..errors import Conflict, InvalidRequest, ThreadNotFound, ThreadStoreError
+from ..patch import ThreadMetadataPatch
 from ..policy import persisted_rollout_items
 from ..projection import apply_patch, initial_session_meta, thread_from_create
 from ..protocol.items import HistorySegment, ThreadHistoryView
@@ -55,21 +61,45 @@ from . import codex_mirror, forks, index, journal, lifecycle, names
 from .codex_db import PATCH_COLUMNS, CodexStateDb
 from .codex_history import CodexHistoryDb, detect_history_mode
 from .config import LocalThreadStoreConfig
-from .db import IndexDb
+from .db import IndexDamaged, IndexDb
 from .layout import CodexHome
 from .lineage import (
     history_segments,
     inherited_prefix,
 )
 from .maintenance import IndexMaintenance
+from .os_errors import typed_os_error
 from .recorder import RolloutRecorder
 from .rollout_files import existing_rollout, read_lines_if_exists
 from .writer_lock import WriterLock
 
 __all__ = ["LocalThreadStore"]
 
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
 #: Appends up to this size are written on the event loop (see `append_items`).
 _INLINE_WRITE_BYTES = 256 * 1024
+
+
+def _heals_index(
+    method: Callable[Concatenate[LocalThreadStore, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[LocalThreadStore, P], Coroutine[Any, Any, T]]:
+    """Run the operation; if the index turns out damaged, move it aside, rebuild it from
+    the rollouts and run the operation once more. Every wrapped operation is safe to
+    repeat after such a failure: none acknowledges a write the index alone holds."""
+
+    @functools.wraps(method)
+    async def healing(self: LocalThreadStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        generation = self._index_generation
+        try:
+            return await method(self, *args, **kwargs)
+        except IndexDamaged as exc:
+            await self._set_index_aside(exc, generation)
+        return await method(self, *args, **kwargs)
+
+    return healing
 
 
 @dataclass
@@ -82,6 +112,11 @@ class _Live:
     #: (one transaction per flush, not per append; a crash loses nothing: the refresh
     #: re-reads a rollout whose size moved).
     pending_text: list[str] = field(default_factory=list)
+    #: The row of a thread not yet on disk (only the index has it), kept to restore it
+    #: if the index must be rebuilt meanwhile.
+    unwritten: StoredThread | None = None
+    #: An index update after a durable write failed: redo it at the next barrier.
+    index_behind: bool = False
 
 
 class LocalThreadStore(ThreadStore):
@@ -95,6 +130,7 @@ class LocalThreadStore(ThreadStore):
         self.home = CodexHome(Path(base.codex_home))
         self._db: IndexDb | None = None
         self._open_lock = asyncio.Lock()
+        self._index_generation = 0
         self._live: dict[str, _Live] = {}
         self.rebuild_reason: str | None = None
         self._detected_mode: str | None = None
@@ -122,11 +158,33 @@ class LocalThreadStore(ThreadStore):
                 await asyncio.to_thread(self._maintenance.compact_journal_if_big)
                 if reason is not None:
                     await self._maintenance.rebuild(db)
+                    await self._restore_unwritten(db)
                 else:
                     await self._maintenance.refresh(db, force=True)
                 await codex_mirror.catch_up_projections(self, db)
                 self._db = db
         return self._db
+
+    async def _set_index_aside(self, damage: IndexDamaged, generation: int) -> None:
+        """Move a damaged index aside (unless another operation already replaced it since
+        `generation`); the next `_index()` rebuilds it from the rollouts."""
+        async with self._open_lock:
+            if generation != self._index_generation:
+                return
+            self._index_generation += 1
+            db, self._db = self._db, None
+            if db is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(db.close)
+            aside = await asyncio.to_thread(index.move_aside, self.config.index_path, "corrupt")
+            log.warning("%s; moved to %s, rebuilding", damage.message, aside.name)
+
+    async def _restore_unwritten(self, db: IndexDb) -> None:
+        """A rebuilt index knows only what is on disk: give back the rows of live threads
+        that are not written yet."""
+        for live in self._live.values():
+            if live.unwritten is not None and not live.recorder.materialized:
+                await db.run(index.upsert_thread, live.unwritten, body="", live_only=True)
 
     async def aclose(self) -> None:
         for thread_id in list(self._live):
@@ -137,11 +195,13 @@ class LocalThreadStore(ThreadStore):
             await db.call(self.codex_history.close)
             await asyncio.to_thread(db.close)
 
+    @_heals_index
     async def reindex(self) -> int:
         """Rebuild the index from the rollouts now; returns the number of threads indexed."""
         db = await self._index()
         return await self._maintenance.rebuild(db)
 
+    @_heals_index
     async def sync_codex_row(self, thread_id: str) -> bool:
         """Write the thread's whole row into Codex's `state_5.sqlite` (insert, or update
         every column we own), e.g. after a rollout was copied in from elsewhere. Returns
@@ -234,6 +294,7 @@ class LocalThreadStore(ThreadStore):
         )
 
     # -- live writers -----------------------------------------------------------------
+    @_heals_index
     async def create_thread(self, params: CreateThreadParams) -> None:
         params = params.with_history_mode(self.default_history_mode())
         db = await self._index()
@@ -272,13 +333,17 @@ class LocalThreadStore(ThreadStore):
         except BaseException:
             await asyncio.to_thread(lock.release)
             raise
-        self._live[thread_id] = _Live(recorder, lock, params.history_mode or "legacy")
+        self._live[thread_id] = _Live(
+            recorder, lock, params.history_mode or "legacy", unwritten=thread
+        )
 
+    @_heals_index
     async def fork_point(self, params: ForkPointParams) -> HistoryBase:
         """The end of the thread's durable rollout: a fork created with it as its
         `history_base` shares the history written so far, as Codex's `thread/fork` does."""
         return await forks.fork_point(self, params)
 
+    @_heals_index
     async def resume_thread(self, params: ResumeThreadParams) -> None:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
         if params.thread_id in self._live:
@@ -306,6 +371,7 @@ class LocalThreadStore(ThreadStore):
         )
         self._live[params.thread_id] = _Live(recorder, lock, mode)
 
+    @_heals_index
     async def append_items(self, params: AppendThreadItemsParams) -> None:
         live = self._live.get(params.thread_id)
         if live is not None:
@@ -331,17 +397,30 @@ class LocalThreadStore(ThreadStore):
             if texts:
                 live.pending_text.append("\n".join(" ".join(t.split()) for t in texts))
 
+    @_heals_index
     async def persist_thread(self, thread_id: str) -> None:
         live = self._live_writer(thread_id)
         db = await self._index()
         async with live.mutex:
             await asyncio.to_thread(live.recorder.persist)
-            await self._mark_materialized(db, thread_id, live)
+            await self._index_after_write(db, thread_id, live)
 
     async def _index_pending_text(self, db: IndexDb, thread_id: str, live: _Live) -> None:
         if live.pending_text:
-            text, live.pending_text = "\n".join(live.pending_text), []
-            await db.run(index.append_body, thread_id, text)
+            await db.run(index.append_body, thread_id, "\n".join(live.pending_text))
+            live.pending_text = []  # only once indexed: a failed attempt is redone whole
+
+    async def _index_after_write(self, db: IndexDb, thread_id: str, live: _Live) -> None:
+        """Bring the index (and Codex's databases) up to lines already durable. A failure
+        here is no failure of the write: it is logged and redone at the next barrier, or
+        by a rescan of the file once the writer is gone."""
+        try:
+            await self._mark_materialized(db, thread_id, live)
+        except (ThreadStoreError, OSError) as exc:
+            live.index_behind = True
+            log.warning("indexing thread %s after a durable write failed: %s", thread_id, exc)
+        else:
+            live.index_behind = False
 
     async def _mark_materialized(self, db: IndexDb, thread_id: str, live: _Live) -> None:
         if not live.recorder.materialized:
@@ -359,12 +438,13 @@ class LocalThreadStore(ThreadStore):
         if live.history_mode == "paginated":
             await codex_mirror.project(self, db, live.recorder.path)
 
+    @_heals_index
     async def flush_thread(self, thread_id: str) -> None:
         live = self._live_writer(thread_id)
         db = await self._index()
         async with live.mutex:
             await asyncio.to_thread(live.recorder.flush)
-            await self._mark_materialized(db, thread_id, live)
+            await self._index_after_write(db, thread_id, live)
 
     async def shutdown_thread(self, thread_id: str) -> None:
         live = self._live_writer(thread_id)
@@ -372,7 +452,7 @@ class LocalThreadStore(ThreadStore):
         async with live.mutex:
             try:
                 await asyncio.to_thread(live.recorder.close, flush=True)
-                await self._mark_materialized(db, thread_id, live)
+                await self._index_after_write(db, thread_id, live)
             finally:
                 await self._release(db, thread_id, live)
 
@@ -391,15 +471,22 @@ class LocalThreadStore(ThreadStore):
     async def _release(self, db: IndexDb, thread_id: str, live: _Live) -> None:
         self._live.pop(thread_id, None)
         await asyncio.to_thread(live.lock.release)
+        if live.index_behind:
+            self._maintenance.rescan_later(live.recorder.path)
         if not live.recorder.materialized:
             # Never written: nothing of the thread was durable, so nothing remains.
-            await db.run(index.delete_thread, thread_id)
+            try:
+                await db.run(index.delete_thread, thread_id)
+            except ThreadStoreError as exc:  # the rebuild that heals the index drops it
+                log.warning("forgetting unwritten thread %s failed: %s", thread_id, exc)
 
     # -- reads ------------------------------------------------------------------------
+    @_heals_index
     async def load_history(self, params: LoadThreadHistoryParams) -> StoredThreadHistory:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
         return await self._history(thread)
 
+    @_heals_index
     async def read_thread(self, params: ReadThreadParams) -> StoredThread:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
         return await self._with_history(thread, params.include_history)
@@ -410,6 +497,7 @@ class LocalThreadStore(ThreadStore):
         history = await self._history(thread)
         return msgspec.structs.replace(thread, history=history)
 
+    @_heals_index
     async def read_thread_by_rollout_path(
         self, params: ReadThreadByRolloutPathParams
     ) -> StoredThread:
@@ -424,6 +512,7 @@ class LocalThreadStore(ThreadStore):
         thread = await self._get(thread.thread_id, include_archived=params.include_archived)
         return await self._with_history(thread, params.include_history)
 
+    @_heals_index
     async def list_threads(self, params: ListThreadsParams) -> ThreadPage:
         db = await self._index()
         if params.cwd_filters is not None and not params.cwd_filters:
@@ -433,6 +522,7 @@ class LocalThreadStore(ThreadStore):
         items, cursor = await db.run(index.list_threads, params)
         return ThreadPage(items=items, next_cursor=cursor)
 
+    @_heals_index
     async def search_threads(self, params: SearchThreadsParams) -> ThreadSearchPage:
         db = await self._index()
         await self._maintenance.refresh(db)
@@ -449,15 +539,18 @@ class LocalThreadStore(ThreadStore):
             )
         return ThreadSearchPage(items=results, next_cursor=cursor)
 
+    @_heals_index
     async def list_turns(self, params: ListTurnsParams) -> TurnPage:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
         return page_turns(params.thread_id, await self._history_view(thread), params)
 
+    @_heals_index
     async def list_items(self, params: ListItemsParams) -> ItemPage:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
         return page_items(params.thread_id, await self._history_view(thread), params)
 
     # -- metadata and lifecycle ---------------------------------------------------------
+    @_heals_index
     async def update_thread_metadata(self, params: UpdateThreadMetadataParams) -> StoredThread:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
         db = await self._index()
@@ -468,14 +561,9 @@ class LocalThreadStore(ThreadStore):
         live_only = params.thread_id in self._live and await db.run(
             index.is_live_only, params.thread_id
         )
-        await db.run(index.upsert_thread, updated, live_only=live_only)
-        await asyncio.to_thread(
-            journal.append_patch, self.config.journal_path, params.thread_id, patch
-        )
-        if patch.name is not msgspec.UNSET:
-            await asyncio.to_thread(
-                names.append_name, self.home.session_index, params.thread_id, patch.name
-            )
+        await self._save_patch(db, params.thread_id, patch, updated, live_only=live_only)
+        if live_only:
+            self._live[params.thread_id].unwritten = updated
         if not live_only:  # Codex gets a row only once the rollout exists, as its own do
             changed = {c for f in patch.present_fields() for c in PATCH_COLUMNS.get(f, ())}
             await db.call(self.codex_db.sync, updated, changed=changed)
@@ -483,11 +571,50 @@ class LocalThreadStore(ThreadStore):
                 await db.call(self.codex_db.set_name, params.thread_id, patch.name or None)
         return updated
 
+    async def _save_patch(
+        self,
+        db: IndexDb,
+        thread_id: str,
+        patch: ThreadMetadataPatch,
+        updated: StoredThread,
+        *,
+        live_only: bool,
+    ) -> None:
+        """The name in Codex's `session_index.jsonl`, the patch in our journal, the row in
+        the index: all three or none (each written one is taken back if a later fails).
+        Codex's own row follows afterwards and is best effort, as always."""
+        undo: list[Callable[[], bool]] = []
+        try:
+            if patch.name is not msgspec.UNSET:
+                undo.append(
+                    await asyncio.to_thread(
+                        names.append_name, self.home.session_index, thread_id, patch.name
+                    )
+                )
+            undo.append(
+                await asyncio.to_thread(
+                    journal.append_patch, self.config.journal_path, thread_id, patch
+                )
+            )
+            await db.run(index.upsert_thread, updated, live_only=live_only)
+        except BaseException as exc:
+            for take_back in reversed(undo):
+                if not await asyncio.to_thread(take_back):
+                    log.warning("could not take back part of thread %s's patch", thread_id)
+            if isinstance(exc, OSError):
+                raise typed_os_error(
+                    exc, "saving the metadata of thread", thread_id, "nothing was changed"
+                ) from exc
+            raise
+
+    @_heals_index
     async def archive_thread(self, params: ArchiveThreadParams) -> None:
         await lifecycle.set_archived(self, params.thread_id, archived=True)
 
+    @_heals_index
     async def unarchive_thread(self, params: ArchiveThreadParams) -> StoredThread:
         return await lifecycle.set_archived(self, params.thread_id, archived=False)
 
+    @_heals_index
     async def delete_thread(self, params: DeleteThreadParams) -> None:
         await lifecycle.delete_thread(self, params.thread_id)

@@ -13,12 +13,12 @@ import enum
 import psycopg
 import psycopg_pool
 
-from ..errors import Internal, ResourceExhausted, ThreadStoreError
+from ..errors import Internal, ResourceExhausted, ThreadStoreError, Unavailable
 
 __all__ = ["Fault", "StoreUnavailable", "classify", "translate"]
 
 
-class StoreUnavailable(Internal):
+class StoreUnavailable(Unavailable):
     """PostgreSQL could not be reached (or kept dropping the connection) for longer than
     the retry deadline. Nothing half-written is visible; retrying later is safe."""
 

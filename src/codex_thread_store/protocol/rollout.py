@@ -169,6 +169,31 @@ class RolloutLine:
         return f"RolloutLine({self.timestamp}, {self.item!r}, ordinal={self.ordinal})"
 
 
+#: The deepest nesting of arrays and objects an item may have. Codex reads lines with
+#: serde_json, which refuses JSON nested 128 deep, so deeper items could be written but
+#: never read back by Codex (and deep enough ones exhaust Python's recursion).
+MAX_NESTING = 100
+
+
+def nesting_exceeds(value: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether `value` nests lists and dicts more than `limit` deep (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, dict):
+            children: Iterable[Any] = current.values()
+        elif isinstance(current, (list, tuple)):
+            children = current
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend(
+            (child, depth + 1) for child in children if isinstance(child, (dict, list, tuple))
+        )
+    return False
+
+
 def decode_line(raw: bytes | str) -> RolloutLine:
     """Decode one JSONL line (without or with its trailing newline).
 
@@ -179,7 +204,7 @@ def decode_line(raw: bytes | str) -> RolloutLine:
     body = data.rstrip(b"\r\n")
     try:
         value = _decoder.decode(body)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise MalformedLine(f"not a JSON line: {exc}") from None
     if not isinstance(value, dict):
         raise MalformedLine("a rollout line is a JSON object")
