@@ -15,8 +15,12 @@ losing anything or racing a writer:
 - `codex_db_orphan_row` (a Codex row whose rollout is gone everywhere): the row is
   removed, as Codex's own read-repair would, unless a writer holds the thread.
 
+- `journal_damaged` (unreadable lines in our metadata journal): the journal is compacted,
+  keeping every readable patch; something else than a file in its place is moved aside.
+
 Left alone, and reported: `malformed_lines` (Codex skips them too), `no_session_meta`,
-`duplicate_thread` (one rollout of a thread in two files), `codex_db_unreadable`.
+`duplicate_thread` (one rollout of a thread in two files), `names_damaged` (unreadable
+lines in Codex's `session_index.jsonl`, or no file there), `codex_db_unreadable`.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import msgspec
 
 from ..errors import Conflict
 from ..protocol.rollout import RolloutLine
-from . import index
+from . import index, journal, names
 from .codex_db import CODEX_STATE_DB
 from .config import LocalThreadStoreConfig
 from .index_reader import IndexReader
@@ -49,7 +53,7 @@ INDEX_KINDS = frozenset({"index", "unindexed_file", "stale_row", "orphan_row"})
 CODEX_ROW_KINDS = frozenset(
     {"codex_db_missing_row", "codex_db_archived_mismatch", "codex_db_orphan_row"}
 )
-FIXABLE = frozenset({"torn_tail", *INDEX_KINDS, *CODEX_ROW_KINDS})
+FIXABLE = frozenset({"torn_tail", "journal_damaged", *INDEX_KINDS, *CODEX_ROW_KINDS})
 
 
 class Finding(msgspec.Struct, kw_only=True):
@@ -118,8 +122,39 @@ def examine(home: Path, *, progress: Progress | None = None) -> HomeCheck:
                 )
             )
     _examine_index(check, home, paths_by_id)
+    _examine_side_files(check, home)
     _examine_codex_db(check, home, paths_by_id, archived_ids)
     return check
+
+
+def _examine_side_files(check: HomeCheck, home: Path) -> None:
+    """Codex's names file and our metadata journal: both are read line by line and any
+    damaged line is skipped; say so."""
+    session_index = CodexHome(home).session_index
+    if session_index.exists() and not session_index.is_file():
+        check.findings.append(
+            Finding(
+                kind="names_damaged",
+                path=str(session_index),
+                detail="not a file: threads show without names here and in Codex; move it away",
+            )
+        )
+    elif bad := names.damaged_lines(session_index):
+        check.findings.append(
+            Finding(
+                kind="names_damaged",
+                path=str(session_index),
+                detail=f"{bad} line(s) cannot be read; Codex and this store skip them",
+            )
+        )
+    path = LocalThreadStoreConfig(codex_home=home).journal_path
+    if path.exists() and not path.is_file():
+        detail = "not a file: metadata patches cannot be kept across a rebuild"
+    elif bad := journal.damaged_lines(path):
+        detail = f"{bad} line(s) cannot be read; those patches are lost to a rebuild"
+    else:
+        return
+    check.findings.append(Finding(kind="journal_damaged", path=str(path), detail=detail))
 
 
 def _examine_file(
@@ -176,16 +211,23 @@ def _examine_index(check: HomeCheck, home: Path, paths_by_id: dict[str, list[Pat
         check.findings.append(Finding(kind="index", detail="there is no index yet"))
         return
     with reader:
-        problem = reader.problem()
-        version = reader.schema_version() if problem is None else None
-        if problem is not None or version != index.SCHEMA_VERSION:
-            detail = (
-                problem or f"schema version {version}, this library uses {index.SCHEMA_VERSION}"
-            )
-            check.findings.append(Finding(kind="index", detail=f"the index is {detail}"))
+        try:
+            problem = reader.problem()
+            version = reader.schema_version() if problem is None else None
+            if problem is None and version == index.SCHEMA_VERSION:
+                bad = reader.undecodable_rows()
+                if bad:
+                    problem = f"damaged: {bad} row(s) cannot be read back"
+            elif problem is None:
+                problem = f"schema version {version}, this library uses {index.SCHEMA_VERSION}"
+            if problem is None:
+                rows = reader.rows()
+                states = reader.file_states()
+        except (sqlite3.Error, ValueError) as exc:  # undecodable text, a vanished table
+            problem = f"unreadable ({exc})"
+        if problem is not None:
+            check.findings.append(Finding(kind="index", detail=f"the index is {problem}"))
             return
-        rows = reader.rows()
-        states = reader.file_states()
     check.index_rows = len(rows)
     for tid, paths in sorted(paths_by_id.items()):
         row = rows.get(tid)
@@ -295,6 +337,9 @@ async def repair(home: Path, check: HomeCheck, *, progress: Progress | None = No
     for finding in check.findings:
         if finding.kind == "torn_tail" and finding.path:
             finding.repaired = await asyncio.to_thread(_cut_torn_tail, home, finding)
+    for finding in check.findings:
+        if finding.kind == "journal_damaged" and finding.path:
+            finding.repaired = await asyncio.to_thread(_repair_journal, home, Path(finding.path))
     orphans = [f for f in check.findings if f.kind == "orphan_row" and f.thread_id]
     if orphans:
         await asyncio.to_thread(_remove_rows, home, orphans)
@@ -363,6 +408,19 @@ def _cut_torn_tail(home: Path, finding: Finding) -> str | None:
     return f"cut {size - cut} byte(s); saved them to {saved}"
 
 
+def _repair_journal(home: Path, path: Path) -> str:
+    """Drop the journal's unreadable lines (a compaction keeps every readable patch), or
+    move aside whatever is in its place."""
+    if path.exists() and not path.is_file():
+        aside = LocalThreadStoreConfig(codex_home=home).state_dir / "doctor"
+        aside.mkdir(parents=True, exist_ok=True)
+        target = aside / f"{path.name}.not-a-file-{int(time.time())}"
+        path.rename(target)
+        return f"moved it to {target}"
+    before, after = journal.compact(path)
+    return f"kept every readable patch ({before} -> {after} bytes)"
+
+
 def _remove_rows(home: Path, findings: list[Finding]) -> None:
     config = LocalThreadStoreConfig(codex_home=home)
     conn = sqlite3.connect(config.index_path, isolation_level=None)
@@ -375,6 +433,8 @@ def _remove_rows(home: Path, findings: list[Finding]) -> None:
                 continue
             index.delete_thread(conn, finding.thread_id)
             finding.repaired = "removed the row"
+    except sqlite3.Error:
+        pass  # a damaged index: the rebuild that follows removes the row
     finally:
         with contextlib.suppress(sqlite3.Error):
             conn.close()

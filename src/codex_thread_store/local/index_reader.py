@@ -15,6 +15,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+import msgspec
+
 from ..codec import decode_json
 from ..types import StoredThread
 
@@ -108,6 +110,17 @@ class IndexReader:
         except sqlite3.DatabaseError as exc:
             return f"unreadable ({exc})"
         return None if result == "ok" else f"failed its integrity check ({result})"
+
+    def undecodable_rows(self) -> int:
+        """Rows whose stored thread cannot be read back (damage `quick_check`, which
+        checks the file's structure only, does not see)."""
+        bad = 0
+        for (data,) in self._conn.execute("SELECT data FROM threads"):
+            try:
+                decode_json(data, StoredThread)
+            except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
+                bad += 1
+        return bad
 
     def schema_version(self) -> int:
         return int(self._conn.execute("PRAGMA user_version").fetchone()[0])

@@ -97,12 +97,17 @@ def compact(path: Path) -> tuple[int, int]:
             return 0, 0
         merged = merged_patches(path)
         tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            for thread_id, patch in merged.items():
-                fh.write(encode_json(_Entry(thread_id, patch)) + b"\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as fh:
+                for thread_id, patch in merged.items():
+                    fh.write(encode_json(_Entry(thread_id, patch)) + b"\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()  # a full disk leaves no half-written copy behind
+            raise
         return before, path.stat().st_size
 
 

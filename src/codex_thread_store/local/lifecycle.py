@@ -156,4 +156,3 @@ async def _check_no_other_writer(store: LocalThreadStore, thread_id: str, verb: 
             f"cannot {verb} thread {thread_id}: another process (Codex or another store) "
             "is writing it; close it there first"
         )
-

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,8 @@ from .layout import CodexHome
 from .scan import ScannedRollout, iter_rollout_dirs, rollout_files, scan_file
 
 __all__ = ["IndexMaintenance", "with_codex_facts"]
+
+log = logging.getLogger(__name__)
 
 _REBUILD_CHUNK = 200
 
@@ -56,9 +59,11 @@ class IndexMaintenance:
 
     def compact_journal_if_big(self) -> None:
         path = self._config.journal_path
-        with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_size > journal.COMPACT_AT_BYTES:
+        try:
+            if path.is_file() and path.stat().st_size > journal.COMPACT_AT_BYTES:
                 journal.compact(path)
+        except OSError as exc:  # a full disk: keep the long journal, try again next open
+            log.warning("compacting the metadata journal failed: %s", exc)
 
     async def rebuild(self, db: IndexDb) -> int:
         paths, folders = await asyncio.to_thread(self._all_rollouts)
