@@ -13,6 +13,7 @@ the file keeps every byte offset (what forks that reference it by offset rely on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +27,11 @@ from .store import ThreadStore
 from .timeutil import parse_timestamp
 from .types import ReadThreadParams, StoredThread
 
-__all__ = ["ImportedRollout", "import_rollout", "parse_import"]
+__all__ = ["IMPORT_TEMP_MARK", "ImportedRollout", "import_rollout", "parse_import"]
+
+#: In the name of an import's temporary file (`.<rollout name>.import-<pid>.tmp`), which
+#: only a process killed mid-import leaves behind (doctor removes it).
+IMPORT_TEMP_MARK = ".import-"
 
 
 @dataclass(frozen=True)
@@ -135,24 +140,32 @@ async def _import_local(store: ThreadStore, rollout: ImportedRollout) -> StoredT
 
 
 def _write_new_file(target: Path, data: bytes) -> None:
-    """Write `data` to `target` atomically; an existing `target` is a `Conflict`."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.import-{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Write `data` to `target` atomically; an existing `target` is a `Conflict`. A
+    failure (a full disk) leaves nothing behind, not even the temporary file."""
+    from .local.os_errors import typed_os_error
+
+    tmp = target.with_name(f".{target.name}{IMPORT_TEMP_MARK}{os.getpid()}.tmp")
     try:
-        os.link(tmp, target)  # fails if the target exists: never clobber a rollout
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.link(tmp, target)  # fails if the target exists: never clobber a rollout
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
     except FileExistsError:
         raise Conflict(f"{target} already exists; pass --new-id to import a copy") from None
-    finally:
-        tmp.unlink()
-    fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    except OSError as exc:
+        raise typed_os_error(exc, "importing", target, "nothing was imported") from None
+    with contextlib.suppress(OSError):  # the new name's durability: best effort
+        fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 async def _import_replay(store: ThreadStore, rollout: ImportedRollout) -> StoredThread:

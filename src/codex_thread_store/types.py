@@ -84,9 +84,32 @@ def _check_id(value: str, what: str = "thread_id") -> None:
         )
 
 
+#: The largest page any listing returns in one call (page through for more).
+MAX_PAGE_SIZE = 10_000
+#: Bounds of a search term: longer terms or more words than this are refused.
+MAX_SEARCH_TERM_CHARS = 1_000
+MAX_SEARCH_WORDS = 32
+
+
 def _check_page_size(page_size: int) -> None:
-    if page_size < 1:
-        raise InvalidRequest(f"page_size must be at least 1, got {page_size}")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidRequest(
+            f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}; "
+            "page through with the cursor for more"
+        )
+
+
+def _check_search_term(term: str) -> None:
+    if len(term) > MAX_SEARCH_TERM_CHARS:
+        raise InvalidRequest(
+            f"search_term is {len(term)} characters, over the {MAX_SEARCH_TERM_CHARS} allowed"
+        )
+    words = len(term.split())
+    if words > MAX_SEARCH_WORDS:
+        raise InvalidRequest(
+            f"search_term has {words} words, over the {MAX_SEARCH_WORDS} allowed; "
+            "search for the most telling ones"
+        )
 
 
 class _Params(msgspec.Struct, frozen=True, kw_only=True):
@@ -311,6 +334,8 @@ class ListThreadsParams(_Params, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         _check_page_size(self.page_size)
+        if self.search_term is not None:
+            _check_search_term(self.search_term)
         for kind in self.source_kinds or ():
             if kind not in SourceKind.ALL:
                 raise InvalidRequest(
@@ -333,6 +358,7 @@ class SearchThreadsParams(_Params, frozen=True, kw_only=True):
         _check_page_size(self.page_size)
         if not self.search_term.strip():
             raise InvalidRequest("search_term must not be empty")
+        _check_search_term(self.search_term)
 
 
 class ListTurnsParams(_Params, frozen=True, kw_only=True):

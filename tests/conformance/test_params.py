@@ -27,6 +27,7 @@ from codex_thread_store import (
     ThreadStore,
     UpdateThreadMetadataParams,
 )
+from codex_thread_store.types import MAX_PAGE_SIZE, MAX_SEARCH_TERM_CHARS, MAX_SEARCH_WORDS
 
 BAD_IDS = [
     "not-a-uuid",
@@ -88,6 +89,25 @@ def test_page_size_below_one_is_rejected() -> None:
             with pytest.raises(InvalidRequest):
                 build(size)
         build(1)
+
+
+def test_page_size_above_the_bound_is_rejected() -> None:
+    for build in PAGED.values():
+        for size in (MAX_PAGE_SIZE + 1, 2**70):
+            with pytest.raises(InvalidRequest, match="page_size must be between"):
+                build(size)
+        build(MAX_PAGE_SIZE)
+
+
+def test_search_terms_beyond_the_bounds_are_rejected() -> None:
+    too_many = " ".join(f"w{n}" for n in range(MAX_SEARCH_WORDS + 1))
+    too_long = "x" * (MAX_SEARCH_TERM_CHARS + 1)
+    for term in (too_many, too_long):
+        with pytest.raises(InvalidRequest, match="search_term"):
+            SearchThreadsParams(search_term=term)
+        with pytest.raises(InvalidRequest, match="search_term"):
+            ListThreadsParams(search_term=term)
+    SearchThreadsParams(search_term=" ".join(f"w{n}" for n in range(MAX_SEARCH_WORDS)))
 
 
 def test_empty_search_term_is_rejected() -> None:

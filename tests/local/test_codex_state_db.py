@@ -317,3 +317,43 @@ async def test_imported_rollout_gets_a_codex_row(tmp_path: Path) -> None:
     row = codex_row(home, tid(9))
     assert row is not None and row["preview"] == "Imported words"
     assert is_file(row["rollout_path"])
+
+
+async def test_an_archive_cut_short_before_codex_row_is_finished_on_the_next_open(
+    tmp_path: Path,
+) -> None:
+    """A kill -9 between moving the rollout and updating Codex's row: the files are the
+    truth, and the next open brings Codex's row in line (else Codex cannot see it)."""
+    home = corpus_home(tmp_path)
+    async with store_at(home) as store:  # the store knows the thread where it was
+        await store.list_threads(ListThreadsParams())
+    [rollout] = [p for p in list_rollouts(home) if PLAIN in p.name]
+    moved = home / "archived_sessions" / rollout.name
+    rollout.rename(moved)  # the first step of an archive, then the process died
+
+    async with store_at(home) as store:
+        archived = await store.list_threads(ListThreadsParams(archived=True))
+        assert PLAIN in [t.thread_id for t in archived.items]
+    row = codex_row(home, PLAIN)
+    assert row is not None and row["archived"] == 1 and row["rollout_path"] == str(moved)
+
+
+async def test_an_import_cut_short_before_codex_row_is_finished_on_the_next_open(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "elsewhere"
+    async with store_at(source) as store:
+        await new_thread(store, tid(9), "Imported words")
+        await store.shutdown_thread(tid(9))
+    [rollout] = list_rollouts(source)
+    home = corpus_home(tmp_path)
+    async with store_at(home) as store:
+        await store.list_threads(ListThreadsParams())
+    target = home / "sessions" / "2026" / "12" / "01" / rollout.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(rollout, target)  # the file landed; the process died before the row
+
+    async with store_at(home) as store:
+        await store.list_threads(ListThreadsParams())
+    row = codex_row(home, tid(9))
+    assert row is not None and row["rollout_path"] == str(target) and row["archived"] == 0

@@ -193,3 +193,19 @@ async def test_migration_retried_after_the_connection_dropped_mid_way(
     assert proxy.drops == 1
     applied = sql(fresh_dsn, "SELECT count(*) FROM schema_migrations")
     assert applied == [(len(MIGRATIONS),)]  # every migration, each exactly once
+
+
+async def test_a_failed_open_leaves_no_pool_behind_and_a_later_open_works(
+    proxy: DropProxy, make_store: StoreMaker
+) -> None:
+    store = make_store(
+        dsn=f"postgresql://postgres@127.0.0.1:{proxy.port}/x?connect_timeout=1",
+        retry_deadline_s=0.3,
+        connect_timeout_s=0.3,
+    )
+    await proxy.close()
+
+    with pytest.raises(StoreUnavailable):
+        await store.open()
+
+    assert store.db._pool is None  # no connection attempts go on in the background

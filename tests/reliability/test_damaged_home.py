@@ -348,3 +348,19 @@ async def test_a_rename_the_index_refuses_takes_back_both_files(
             )
         monkeypatch.setattr(index, "upsert_thread", real)
     assert await name_everywhere(home, tid(1)) == ("thread 1",) * 4
+
+
+async def test_a_temporary_file_of_a_killed_import_is_reported_and_removed(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    await make_home(home)
+    day = sorted(home.rglob("rollout-*.jsonl"))[0].parent
+    leftover = day / ".rollout-2026-01-01T00-00-00-x.jsonl.import-999999999.tmp"
+    leftover.write_bytes(b"")  # a process killed before it renamed its copy
+
+    check = examine(home)
+    assert [f.kind for f in check.findings] == ["leftover_temp"]
+    await repair(home, check)
+    assert not leftover.exists()
+    assert kinds(home) == []

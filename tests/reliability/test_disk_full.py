@@ -23,13 +23,17 @@ from builders import tid, user_message
 from codex_thread_store import (
     AppendThreadItemsParams,
     CreateThreadParams,
+    ListThreadsParams,
     LoadThreadHistoryParams,
     ResourceExhausted,
     ResumeThreadParams,
     SearchThreadsParams,
+    ThreadPage,
     ThreadPersistenceMetadata,
 )
+from codex_thread_store.importer import import_rollout, parse_import
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig, index, rollout_files
+from codex_thread_store.local.doctor import examine
 from codex_thread_store.local.rollout_files import read_rollout
 
 
@@ -291,3 +295,23 @@ async def test_an_index_still_behind_when_the_writer_closes_is_caught_up_from_th
         monkeypatch.setattr(index, "append_body", real)
         found = await store.search_threads(SearchThreadsParams(search_term="needle"))
         assert [hit.thread.thread_id for hit in found.items] == [tid(1)]
+
+
+async def test_an_import_on_a_full_disk_leaves_nothing_behind(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "source"
+    async with store_at(source) as store:
+        await new_thread(store, tid(1))
+        await append(store, tid(1), *(f"line {n} " + "y" * 4000 for n in range(200)))
+        await store.shutdown_thread(tid(1))
+    [rollout] = list(source.rglob("rollout-*.jsonl"))
+    home = small_disk / "home"
+    async with store_at(home) as store:
+        await store.list_threads(ListThreadsParams())
+        fill(small_disk)
+        with pytest.raises(ResourceExhausted, match="nothing was imported"):
+            await import_rollout(store, parse_import(rollout.read_bytes(), rollout.name))
+        assert await store.list_threads(ListThreadsParams()) == ThreadPage(items=[])
+    assert [p.name for p in home.rglob("*") if p.is_file() and "rollout" in p.name] == []
+    assert [f.kind for f in examine(home).findings] == []

@@ -27,6 +27,7 @@ from ..codec import encode_json
 from ..protocol.session_meta import GitInfo
 from ..timeutil import to_ms
 from ..types import StoredThread
+from .db import rollback
 
 __all__ = ["CODEX_STATE_DB", "PATCH_COLUMNS", "CodexFacts", "CodexStateDb", "row_for"]
 
@@ -82,6 +83,8 @@ _FACT_COLUMNS = (
     "created_at_ms",
     "updated_at_ms",
     "recency_at_ms",
+    "rollout_path",
+    "archived",
     # Older Codex versions (0.144) keep whole seconds only.
     "created_at",
     "updated_at",
@@ -96,6 +99,8 @@ class CodexFacts:
     created_at_ms: int | None
     updated_at_ms: int | None
     recency_at_ms: int | None
+    rollout_path: str | None = None
+    archived: bool | None = None
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -234,7 +239,7 @@ class CodexStateDb:
                 self._update(conn, thread.thread_id, {c: row[c] for c in columns if c in row})
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
 
     def set_name(self, thread_id: str, name: str | None) -> None:
@@ -265,7 +270,7 @@ class CodexStateDb:
                 conn.execute("DELETE FROM threads WHERE id = ?", (thread_id,))
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                rollback(conn)
                 raise
 
     # -- reads ----------------------------------------------------------------------
@@ -323,6 +328,8 @@ class CodexStateDb:
                 created_at_ms=_ms(values, "created_at"),
                 updated_at_ms=_ms(values, "updated_at"),
                 recency_at_ms=_ms(values, "recency_at"),
+                rollout_path=values.get("rollout_path"),
+                archived=None if values.get("archived") is None else bool(values["archived"]),
             )
         return out
 

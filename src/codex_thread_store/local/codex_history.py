@@ -41,6 +41,7 @@ from ..protocol.items.model import (
 )
 from ..protocol.items.paginated import TERMINAL, LineChanges, line_time_ms, project_line
 from ..protocol.rollout import MalformedLine, RolloutItem, RolloutLine
+from .db import rollback
 from .rollout_files import read_rollout_bytes
 
 __all__ = ["CODEX_HISTORY_DB", "CodexHistoryDb", "ProjectionState", "detect_history_mode"]
@@ -313,12 +314,12 @@ class CodexHistoryDb:
                 # The checkpoint claims more than the file holds (a truncated or replaced
                 # rollout): projecting from it would silently lose lines. Leave it.
                 log.warning("%s: projection of %s is past the file's end", self.path, path.name)
-                conn.execute("ROLLBACK")
+                rollback(conn)
                 return False
             offset = self._apply_lines(conn, rollout_id, data, start, next_ordinal)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
         return offset == data.rfind(b"\n") + 1
 
@@ -434,7 +435,7 @@ class CodexHistoryDb:
                             conn.execute(f"DELETE FROM {table} WHERE thread_id = ?", (rollout_id,))
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                rollback(conn)
                 raise
         except sqlite3.Error as exc:
             log.warning("could not delete projection rows in %s: %s", self.path, exc)

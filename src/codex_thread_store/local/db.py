@@ -8,10 +8,13 @@ home or a lock another process holds as the matching `ThreadStoreError`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import msgspec
@@ -19,10 +22,18 @@ import msgspec
 from ..errors import Unavailable
 from .os_errors import typed_sqlite_error
 
-__all__ = ["IndexDamaged", "IndexDb"]
+__all__ = ["IndexDamaged", "IndexDb", "rollback"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if SQLite has not already (it does so itself on a
+    full disk or an I/O error; a second ROLLBACK would then hide the real error)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
 
 
 class IndexDamaged(Unavailable):
@@ -56,11 +67,28 @@ def classify(exc: BaseException, doing: str) -> BaseException:
 
 
 class IndexDb:
-    """Runs `fn(conn, ...)` calls one at a time on a dedicated thread."""
+    """Runs `fn(conn, ...)` calls one at a time on a dedicated thread.
 
-    def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
+    `quick()` is a view of the same index, on the same thread, through a second connection
+    that waits for another process's lock only briefly: the refresh a read triggers writes
+    through it, so a read never waits on another process's long write.
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        executor: ThreadPoolExecutor,
+        *,
+        path: Path | None = None,
+        quick: sqlite3.Connection | None = None,
+    ) -> None:
         self._conn = conn
         self._executor = executor
+        self._path = path
+        self._quick = None if quick is None else IndexDb(quick, executor, path=path)
+
+    def quick(self) -> IndexDb:
+        return self if self._quick is None else self._quick
 
     async def run(
         self,
@@ -79,6 +107,10 @@ class IndexDb:
             UnicodeDecodeError,
         ) as exc:
             doing = f"the index ({getattr(fn, '__name__', 'query')})"
+            if _is_busy(exc) and self._path is not None:
+                holders = await asyncio.to_thread(lock_holders, self._path)
+                if holders:
+                    doing += f", locked by {', '.join(holders)},"
             raise classify(exc, doing) from exc
 
     async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -89,6 +121,35 @@ class IndexDb:
 
     def close(self) -> Any:
         try:
+            if self._quick is not None:
+                self._executor.submit(self._quick._conn.close).result()
             self._executor.submit(self._conn.close).result()
         finally:
             self._executor.shutdown(wait=True)
+
+
+def _is_busy(exc: BaseException) -> bool:
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc)
+
+
+def lock_holders(path: Path) -> list[str]:
+    """The other processes that have the index open ("pid 123 (codex-threads)"), to say
+    who holds its lock (Linux `/proc`; empty elsewhere)."""
+    found = []
+    targets = {str(path), f"{path}-wal", f"{path}-shm"}
+    me = os.getpid()
+    for entry in Path("/proc").glob("[0-9]*"):
+        if int(entry.name) == me:
+            continue
+        try:
+            links = {os.readlink(fd) for fd in (entry / "fd").iterdir()}
+        except OSError:
+            continue
+        if links & targets:
+            try:
+                name = (entry / "comm").read_text().strip()
+            except OSError:
+                name = "?"
+            found.append(f"pid {entry.name} ({name})")
+    return found

@@ -15,6 +15,8 @@ losing anything or racing a writer:
 - `codex_db_orphan_row` (a Codex row whose rollout is gone everywhere): the row is
   removed, as Codex's own read-repair would, unless a writer holds the thread.
 
+- `leftover_temp` (the temporary file of an import killed midway): removed, unless the
+  importing process is still running;
 - `journal_damaged` (unreadable lines in our metadata journal): the journal is compacted,
   keeping every readable patch; something else than a file in its place is moved aside.
 
@@ -36,6 +38,7 @@ from pathlib import Path
 import msgspec
 
 from ..errors import Conflict
+from ..importer import IMPORT_TEMP_MARK
 from ..protocol.rollout import RolloutLine
 from . import index, journal, names
 from .codex_db import CODEX_STATE_DB
@@ -53,7 +56,9 @@ INDEX_KINDS = frozenset({"index", "unindexed_file", "stale_row", "orphan_row"})
 CODEX_ROW_KINDS = frozenset(
     {"codex_db_missing_row", "codex_db_archived_mismatch", "codex_db_orphan_row"}
 )
-FIXABLE = frozenset({"torn_tail", "journal_damaged", *INDEX_KINDS, *CODEX_ROW_KINDS})
+FIXABLE = frozenset(
+    {"torn_tail", "journal_damaged", "leftover_temp", *INDEX_KINDS, *CODEX_ROW_KINDS}
+)
 
 
 class Finding(msgspec.Struct, kw_only=True):
@@ -103,6 +108,8 @@ def examine(home: Path, *, progress: Progress | None = None) -> HomeCheck:
         for path in rollout_files(directory)
     ]
     check.rollout_files = len(files)
+    for directory in iter_rollout_dirs(codex_home):
+        _examine_leftovers(check, directory)
     paths_by_id: dict[str, list[Path]] = defaultdict(list)
     archived_ids: set[str] = set()
     for done, (path, archived) in enumerate(files, start=1):
@@ -125,6 +132,34 @@ def examine(home: Path, *, progress: Progress | None = None) -> HomeCheck:
     _examine_side_files(check, home)
     _examine_codex_db(check, home, paths_by_id, archived_ids)
     return check
+
+
+def _examine_leftovers(check: HomeCheck, directory: Path) -> None:
+    """Temporary files of imports a process did not live to finish."""
+    try:
+        names_here = os.listdir(directory)
+    except OSError:
+        return
+    for name in sorted(names_here):
+        if name.startswith(".rollout-") and IMPORT_TEMP_MARK in name and name.endswith(".tmp"):
+            check.findings.append(
+                Finding(
+                    kind="leftover_temp",
+                    path=str(directory / name),
+                    detail="an import that never finished left it; removing it loses nothing",
+                )
+            )
+
+
+def _remove_leftover(finding: Finding) -> str | None:
+    assert finding.path is not None
+    pid = finding.path.rsplit(IMPORT_TEMP_MARK, 1)[-1].removesuffix(".tmp")
+    if pid.isdigit() and Path(f"/proc/{pid}").exists() and int(pid) != os.getpid():
+        finding.detail += "; kept: the importing process may still be running"
+        return None
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(finding.path)
+    return "removed"
 
 
 def _examine_side_files(check: HomeCheck, home: Path) -> None:
@@ -338,6 +373,8 @@ async def repair(home: Path, check: HomeCheck, *, progress: Progress | None = No
         if finding.kind == "torn_tail" and finding.path:
             finding.repaired = await asyncio.to_thread(_cut_torn_tail, home, finding)
     for finding in check.findings:
+        if finding.kind == "leftover_temp" and finding.path:
+            finding.repaired = await asyncio.to_thread(_remove_leftover, finding)
         if finding.kind == "journal_damaged" and finding.path:
             finding.repaired = await asyncio.to_thread(_repair_journal, home, Path(finding.path))
     orphans = [f for f in check.findings if f.kind == "orphan_row" and f.thread_id]
@@ -394,7 +431,7 @@ def _cut_torn_tail(home: Path, finding: Finding) -> str | None:
             cut = data.rfind(b"\n") + 1
             if cut == size:
                 return "already complete"
-            aside = LocalThreadStoreConfig(codex_home=home).state_dir / "doctor"
+            aside = LocalThreadStoreConfig(codex_home=home).own_dir / "doctor"
             aside.mkdir(parents=True, exist_ok=True)
             saved = aside / f"{path.name}.torn-{int(time.time())}"
             saved.write_bytes(data[cut:])
@@ -412,7 +449,7 @@ def _repair_journal(home: Path, path: Path) -> str:
     """Drop the journal's unreadable lines (a compaction keeps every readable patch), or
     move aside whatever is in its place."""
     if path.exists() and not path.is_file():
-        aside = LocalThreadStoreConfig(codex_home=home).state_dir / "doctor"
+        aside = LocalThreadStoreConfig(codex_home=home).own_dir / "doctor"
         aside.mkdir(parents=True, exist_ok=True)
         target = aside / f"{path.name}.not-a-file-{int(time.time())}"
         path.rename(target)

@@ -37,10 +37,12 @@ from ..types import (
     StoredThread,
     ThreadSortKey,
 )
+from .db import rollback
 from .layout import rollout_generation
 
 __all__ = [
     "SCHEMA_VERSION",
+    "connect_quick",
     "FileState",
     "delete_thread",
     "get_thread",
@@ -126,7 +128,9 @@ class FileState:
     mtime_ns: int
 
 
-def open_index(path: Path) -> tuple[sqlite3.Connection, str | None]:
+def open_index(
+    path: Path, *, busy_timeout_ms: int = 10000
+) -> tuple[sqlite3.Connection, str | None]:
     """Open (creating or replacing as needed) the index at `path`.
 
     Returns the connection and why it must be rebuilt (None when it is current).
@@ -138,12 +142,12 @@ def open_index(path: Path) -> tuple[sqlite3.Connection, str | None]:
     fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        return _open_index_locked(path)
+        return _open_index_locked(path, busy_timeout_ms)
     finally:
         os.close(fd)
 
 
-def _open_index_locked(path: Path) -> tuple[sqlite3.Connection, str | None]:
+def _open_index_locked(path: Path, busy_timeout_ms: int) -> tuple[sqlite3.Connection, str | None]:
     reason: str | None = None
     if not path.exists():
         reason = "no index yet"
@@ -155,13 +159,35 @@ def _open_index_locked(path: Path) -> tuple[sqlite3.Connection, str | None]:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=10000")
-    conn.executescript(_SCHEMA)
-    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    if reason is not None:  # a current index is opened without a write: no lock to wait for
+        conn.executescript(_SCHEMA)
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     checked = conn.execute("SELECT value FROM watermarks WHERE key = 'quick_check_at'").fetchone()
     if reason is not None or checked is None or time.time() - checked[0] > QUICK_CHECK_EVERY_S:
-        set_watermark(conn, "quick_check_at", int(time.time()))  # just checked, or new
+        if reason is None:
+            conn.execute(f"PRAGMA busy_timeout={QUICK_BUSY_TIMEOUT_MS}")
+        try:
+            set_watermark(conn, "quick_check_at", int(time.time()))  # just checked, or new
+        except sqlite3.OperationalError:
+            if reason is not None:
+                raise
+            # Another process holds the write lock: the check runs again next time.
+        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     return conn, reason
+
+
+#: How long a refresh (a write on behalf of a read) waits for another process's lock
+#: before it gives up and lets the read go on from what the index holds.
+QUICK_BUSY_TIMEOUT_MS = 50
+
+
+def connect_quick(path: Path) -> sqlite3.Connection:
+    """A second connection to an open index, for the refresh's writes: it waits for
+    another process's lock only briefly (see `QUICK_BUSY_TIMEOUT_MS`)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout={QUICK_BUSY_TIMEOUT_MS}")
+    return conn
 
 
 def move_aside(path: Path, kind: str) -> Path:
@@ -237,7 +263,7 @@ def upsert_thread(
         _upsert(conn, thread, body=body, live_only=live_only)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
 
 
@@ -290,7 +316,7 @@ def upsert_many(
                 _set_file(conn, state)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
 
 
@@ -364,7 +390,7 @@ def append_body(conn: sqlite3.Connection, thread_id: str, text: str) -> None:
         _insert_text(conn, thread_id, text)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
 
 
@@ -439,7 +465,7 @@ def delete_thread(conn: sqlite3.Connection, thread_id: str) -> None:
         conn.execute("DELETE FROM files WHERE thread_id = ?", (thread_id,))
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
 
 
@@ -512,7 +538,7 @@ def forget_files(
             )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
 
 
@@ -566,7 +592,7 @@ def update_threads(
                 _upsert(conn, updated, body=None, live_only=bool(row[1]))
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
 
 
@@ -599,7 +625,7 @@ def apply_overlays(
                 changed += 1
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
     return changed
 

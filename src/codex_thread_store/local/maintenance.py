@@ -16,15 +16,17 @@ from pathlib import Path
 
 import msgspec
 
+from ..errors import PermissionDenied, ResourceExhausted, Unavailable
 from ..timeutil import from_ms
 from ..types import StoredThread
 from . import index, journal, names
 from . import refresh as planner
-from .codex_db import CodexFacts, CodexStateDb
+from .codex_db import PATCH_COLUMNS, CodexFacts, CodexStateDb
 from .config import LocalThreadStoreConfig
-from .db import IndexDb
+from .db import IndexDamaged, IndexDb
 from .layout import CodexHome
 from .scan import ScannedRollout, iter_rollout_dirs, rollout_files, scan_file
+from .writer_lock import writer_is_live
 
 __all__ = ["IndexMaintenance", "with_codex_facts"]
 
@@ -44,11 +46,13 @@ class IndexMaintenance:
         codex_db: CodexStateDb,
         *,
         live_ids: Callable[[], frozenset[str]],
+        read_only: bool = False,
     ) -> None:
         self._home = home
         self._config = config
         self._codex_db = codex_db
         self._live_ids = live_ids
+        self._read_only = read_only
         self._last_refresh = 0.0
         #: Rollouts whose index update failed after their lines were durable.
         self._behind: set[Path] = set()
@@ -134,6 +138,16 @@ class IndexMaintenance:
         if not force and now - self._last_refresh < self._config.refresh_interval_s:
             return
         self._last_refresh = now
+        try:
+            await self._refresh(db.quick())
+        except IndexDamaged:
+            raise
+        except (Unavailable, ResourceExhausted, PermissionDenied) as exc:
+            # Reads go on from what the index holds (a full disk, another process holding
+            # the write lock); the next refresh tries again.
+            log.warning("refreshing the index failed (%s); reading what it holds", exc)
+
+    async def _refresh(self, db: IndexDb) -> None:
         if self._behind:
             behind, self._behind = self._behind, set()
             try:
@@ -184,6 +198,30 @@ class IndexMaintenance:
             state = index.FileState(str(item.path), thread.thread_id, item.size, item.mtime_ns)
             rows.append((thread, item.body, state))
         await db.run(index.upsert_many, rows, merge=_overlay)
+        await self._reconcile_codex_rows(db, ids, codex_facts)
+
+    async def _reconcile_codex_rows(
+        self, db: IndexDb, ids: list[str], facts: dict[str, CodexFacts]
+    ) -> None:
+        """Codex's row follows the files: a rollout moved or written without its row being
+        updated (a process killed between the two steps of an archive or an import) would
+        otherwise stay hidden from Codex. Threads a writer holds are that writer's."""
+        if self._read_only or not self._codex_db.present:
+            return
+        for thread_id in dict.fromkeys(ids):
+            thread = await db.run(index.get_thread, thread_id)
+            if thread is None or thread.rollout_path is None:
+                continue
+            fact = facts.get(thread_id)
+            if fact is not None and (fact.rollout_path, fact.archived) in (
+                (thread.rollout_path, thread.is_archived),
+                (None, None),  # an older Codex without these columns
+            ):
+                continue
+            if await asyncio.to_thread(writer_is_live, self._home.root, thread_id):
+                continue
+            changed = None if fact is None else PATCH_COLUMNS["archived"]
+            await db.call(self._codex_db.sync, thread, changed=changed)
 
     async def _touched_by_codex(
         self, db: IndexDb, changes: planner.Changes

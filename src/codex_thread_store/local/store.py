@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable, Coroutine
@@ -22,7 +23,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import msgspec
 
-from ..errors import Conflict, InvalidRequest, ThreadNotFound, ThreadStoreError
+from ..errors import Conflict, InvalidRequest, PermissionDenied, ThreadNotFound, ThreadStoreError
 from ..patch import ThreadMetadataPatch
 from ..policy import persisted_rollout_items
 from ..projection import apply_patch, initial_session_meta, thread_from_create
@@ -125,7 +126,7 @@ class LocalThreadStore(ThreadStore):
     def __init__(self, config: LocalThreadStoreConfig | None = None, **overrides: object) -> None:
         base = config or LocalThreadStoreConfig()
         if overrides:
-            base = LocalThreadStoreConfig(**{**base.__dict__, **overrides})
+            base = dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
         self.config = base
         self.home = CodexHome(Path(base.codex_home))
         self._db: IndexDb | None = None
@@ -133,13 +134,20 @@ class LocalThreadStore(ThreadStore):
         self._index_generation = 0
         self._live: dict[str, _Live] = {}
         self.rebuild_reason: str | None = None
+        #: The home cannot be written (a mounted backup, another user's home): reads work,
+        #: from an index kept in the user's cache; writes raise `PermissionDenied`.
+        self.read_only = base.read_only
         self._detected_mode: str | None = None
         #: Codex's own `state_5.sqlite`, kept in step when the home has one.
         self.codex_db = CodexStateDb(self.home.root)
         #: Codex's paginated-history projection, kept in step when the home has one.
         self.codex_history = CodexHistoryDb(self.home.root)
         self._maintenance = IndexMaintenance(
-            self.home, self.config, self.codex_db, live_ids=lambda: frozenset(self._live)
+            self.home,
+            self.config,
+            self.codex_db,
+            live_ids=lambda: frozenset(self._live),
+            read_only=self.read_only,
         )
 
     # -- lifecycle of the store -----------------------------------------------------
@@ -148,12 +156,16 @@ class LocalThreadStore(ThreadStore):
             return self._db
         async with self._open_lock:
             if self._db is None:
-                self.config.state_dir.mkdir(parents=True, exist_ok=True)
+                self.config.own_dir.mkdir(parents=True, exist_ok=True)
                 executor = ThreadPoolExecutor(1, thread_name_prefix="codex-thread-store-index")
-                conn, reason = await asyncio.get_running_loop().run_in_executor(
-                    executor, index.open_index, self.config.index_path
+                path = self.config.index_path
+                timeout_ms = int(self.config.lock_timeout_s * 1000)
+                loop = asyncio.get_running_loop()
+                conn, reason = await loop.run_in_executor(
+                    executor, functools.partial(index.open_index, path, busy_timeout_ms=timeout_ms)
                 )
-                db = IndexDb(conn, executor)
+                quick = await loop.run_in_executor(executor, index.connect_quick, path)
+                db = IndexDb(conn, executor, path=path, quick=quick)
                 self.rebuild_reason = reason
                 await asyncio.to_thread(self._maintenance.compact_journal_if_big)
                 if reason is not None:
@@ -161,7 +173,8 @@ class LocalThreadStore(ThreadStore):
                     await self._restore_unwritten(db)
                 else:
                     await self._maintenance.refresh(db, force=True)
-                await codex_mirror.catch_up_projections(self, db)
+                if not self.read_only:
+                    await codex_mirror.catch_up_projections(self, db)
                 self._db = db
         return self._db
 
@@ -206,6 +219,7 @@ class LocalThreadStore(ThreadStore):
         """Write the thread's whole row into Codex's `state_5.sqlite` (insert, or update
         every column we own), e.g. after a rollout was copied in from elsewhere. Returns
         False when the home has no Codex database."""
+        self._check_writable("write Codex's row")
         if not self.codex_db.present:
             return False
         thread = await self._get(thread_id, include_archived=True)
@@ -223,6 +237,13 @@ class LocalThreadStore(ThreadStore):
         if self._detected_mode is None:
             self._detected_mode = detect_history_mode(self.home.root)
         return self._detected_mode
+
+    def _check_writable(self, what: str) -> None:
+        if self.read_only:
+            raise PermissionDenied(
+                f"cannot {what}: the Codex home {self.home.root} cannot be written (read-only"
+                " or another user's); reading, searching and exporting work"
+            )
 
     def rollout_path_of(self, thread_id: str) -> str | None:
         live = self._live.get(thread_id)
@@ -296,6 +317,7 @@ class LocalThreadStore(ThreadStore):
     # -- live writers -----------------------------------------------------------------
     @_heals_index
     async def create_thread(self, params: CreateThreadParams) -> None:
+        self._check_writable("create a thread")
         params = params.with_history_mode(self.default_history_mode())
         db = await self._index()
         thread_id = params.thread_id
@@ -345,6 +367,7 @@ class LocalThreadStore(ThreadStore):
 
     @_heals_index
     async def resume_thread(self, params: ResumeThreadParams) -> None:
+        self._check_writable("resume a thread")
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
         if params.thread_id in self._live:
             raise Conflict(f"thread {params.thread_id} already has a live writer in this store")
@@ -552,6 +575,7 @@ class LocalThreadStore(ThreadStore):
     # -- metadata and lifecycle ---------------------------------------------------------
     @_heals_index
     async def update_thread_metadata(self, params: UpdateThreadMetadataParams) -> StoredThread:
+        self._check_writable("change a thread's metadata")
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
         db = await self._index()
         patch = params.patch
@@ -609,12 +633,15 @@ class LocalThreadStore(ThreadStore):
 
     @_heals_index
     async def archive_thread(self, params: ArchiveThreadParams) -> None:
+        self._check_writable("archive a thread")
         await lifecycle.set_archived(self, params.thread_id, archived=True)
 
     @_heals_index
     async def unarchive_thread(self, params: ArchiveThreadParams) -> StoredThread:
+        self._check_writable("unarchive a thread")
         return await lifecycle.set_archived(self, params.thread_id, archived=False)
 
     @_heals_index
     async def delete_thread(self, params: DeleteThreadParams) -> None:
+        self._check_writable("delete a thread")
         await lifecycle.delete_thread(self, params.thread_id)

@@ -67,6 +67,8 @@ class PostgresThreadStoreConfig:
             )
         if len(self.owner) > _MAX_OWNER_CHARS:
             raise InvalidRequest(f"owner is longer than {_MAX_OWNER_CHARS} characters")
+        if "\x00" in self.owner:
+            raise InvalidRequest("owner contains a NUL character, which PostgreSQL cannot store")
         if not _SCHEMA_NAME.match(self.schema):
             raise InvalidRequest(
                 f"schema {self.schema!r} is not a plain lower-case SQL identifier "

@@ -70,6 +70,11 @@ class Database:
 
     async def close(self) -> None:
         self._closed = True
+        await self.release_pool()
+
+    async def release_pool(self) -> None:
+        """Close the pool and its connections (and its reconnect attempts); the next
+        operation opens a new one unless the store was closed."""
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()

@@ -13,7 +13,7 @@ import enum
 import psycopg
 import psycopg_pool
 
-from ..errors import Internal, ResourceExhausted, ThreadStoreError, Unavailable
+from ..errors import Internal, InvalidRequest, ResourceExhausted, ThreadStoreError, Unavailable
 
 __all__ = ["Fault", "StoreUnavailable", "classify", "translate"]
 
@@ -73,6 +73,10 @@ def translate(exc: BaseException, *, server: str, what: str) -> ThreadStoreError
             "Check that the server is running and reachable, then retry"
         )
     state = exc.sqlstate if isinstance(exc, psycopg.Error) else None
+    if isinstance(exc, psycopg.DataError) or (state is not None and state.startswith("22")):
+        # A value PostgreSQL cannot take (text with NUL, an out-of-range number): the
+        # request is at fault, and nothing was written (the transaction rolled back).
+        return InvalidRequest(f"PostgreSQL cannot store a value of {what}: {detail}")
     if state is not None and state.startswith(_RESOURCE_CLASSES):
         return ResourceExhausted(
             f"PostgreSQL at {server} refused {what}: {detail}. Free space or raise the "

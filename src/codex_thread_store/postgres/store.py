@@ -115,11 +115,15 @@ class PostgresThreadStore(ThreadStore):
         async with self._open_lock:
             if not self._ready:
                 schema = self.config.schema
-                await self.db.run(
-                    "applying schema migrations",
-                    lambda conn: apply_migrations(conn, schema),
-                    deadline_s=self.config.connect_timeout_s,
-                )
+                try:
+                    await self.db.run(
+                        "applying schema migrations",
+                        lambda conn: apply_migrations(conn, schema),
+                        deadline_s=self.config.connect_timeout_s,
+                    )
+                except BaseException:
+                    await self.db.release_pool()  # no connections left behind; retry later
+                    raise
                 self._ready = True
 
     async def __aenter__(self) -> Self:

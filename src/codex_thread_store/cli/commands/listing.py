@@ -10,6 +10,7 @@ import click
 
 from ...store import ThreadStore
 from ...types import (
+    MAX_PAGE_SIZE,
     ListThreadsParams,
     SortDirection,
     StoredThread,
@@ -79,7 +80,11 @@ def _cwd(value: str) -> str:
 )
 @click.option("--asc", is_flag=True, help="Oldest first (default: newest first).")
 @click.option(
-    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Threads per page."
+    "--limit",
+    type=click.IntRange(min=1, max=MAX_PAGE_SIZE),
+    default=20,
+    show_default=True,
+    help="Threads per page.",
 )
 @click.option(
     "--cursor", metavar="CURSOR", help="Continue a listing from the cursor a previous page printed."

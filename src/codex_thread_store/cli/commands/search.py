@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ...store import ThreadStore
-from ...types import SearchThreadsParams, StoredThreadSearchResult, ThreadSearchPage
+from ...types import MAX_PAGE_SIZE, SearchThreadsParams, StoredThreadSearchResult, ThreadSearchPage
 from ..console import emit_json, emit_jsonl, out_console, stderr_is_terminal, stdout_is_terminal
 from ..context import CliContext, pass_cli
 from ..exit_codes import CliError, ExitCode
@@ -18,7 +18,11 @@ __all__ = ["search_command"]
 @click.argument("text")
 @click.option("--archived", is_flag=True, help="Search archived threads instead of active ones.")
 @click.option(
-    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Results per page."
+    "--limit",
+    type=click.IntRange(min=1, max=MAX_PAGE_SIZE),
+    default=20,
+    show_default=True,
+    help="Results per page.",
 )
 @click.option(
     "--cursor", metavar="CURSOR", help="Continue from the cursor a previous page printed."
