@@ -381,3 +381,91 @@ async def test_delete_removes_the_projection(tmp_path: Path) -> None:
     for table in TABLES:
         assert rows(db, table, CORPUS_THREAD) == []
     assert rows(db, "thread_items")  # other threads keep theirs
+
+
+async def test_lines_codex_cannot_decode_are_skipped_and_never_stop_the_store(
+    tmp_path: Path,
+) -> None:
+    """A lone surrogate escape, NaN and JSON nested thousands deep: Codex and the store's
+    reader reject these lines, so the projection skips them (only its checkpoint moves)
+    and opening the home never fails on them."""
+    home = home_with_empty_projection(tmp_path)
+    rollout_id = "01a23560-aaaa-7b23-bab4-24165a18a88d"
+    meta = {
+        "timestamp": "2026-01-01T00:00:00Z",
+        "ordinal": 0,
+        "type": "session_meta",
+        "payload": {
+            "id": rollout_id,
+            "timestamp": "2026-01-01T00:00:00Z",
+            "cwd": "/w",
+            "originator": "x",
+            "cli_version": "0.171.0",
+            "source": "cli",
+            "model_provider": "mock",
+            "history_mode": "paginated",
+        },
+    }
+    started = (
+        '{"timestamp":"2026-01-01T00:00:01Z","ordinal":1,"type":"event_msg",'
+        '"payload":{"type":"task_started","turn_id":"t1"}}'
+    )
+
+    def agent(ordinal: int, text: str) -> str:
+        return (
+            f'{{"timestamp":"2026-01-01T00:00:02Z","ordinal":{ordinal},"type":"event_msg",'
+            f'"payload":{{"type":"item_completed","thread_id":"{rollout_id}","turn_id":"t1",'
+            f'"started_at_ms":5,"item":{{"type":"AgentMessage","id":"a{ordinal}",'
+            f'"content":[{{"type":"Text","text":{text}}}]}}}}}}'
+        )
+
+    deep = "[" * 3000 + "]" * 3000
+    lines = [
+        json.dumps(meta),
+        started,
+        agent(2, '"bad \\ud800 surrogate"'),
+        agent(3, "NaN"),
+        agent(4, deep),
+        agent(5, '"a readable one"'),
+    ]
+    day = home / "sessions" / "2026" / "01" / "01"
+    day.mkdir(parents=True)
+    rollout = day / f"rollout-2026-01-01T00-00-00-{rollout_id}.jsonl"
+    rollout.write_text("\n".join(lines) + "\n")
+
+    for _ in range(2):  # and again: nothing was left half-done
+        async with LocalThreadStore(LocalThreadStoreConfig(codex_home=home)) as store:
+            page = await store.list_threads(ListThreadsParams(page_size=100))
+            assert rollout_id in [t.thread_id for t in page.items]
+
+    db = home / "thread_history_1.sqlite"
+    (state,) = rows(db, "thread_history_projection_state", rollout_id)
+    assert state["next_rollout_byte_offset"] == size_of(rollout)
+    assert [r["item_id"] for r in rows(db, "thread_items", rollout_id)] == ["a5"]
+
+
+async def test_lines_written_before_the_store_closes_without_a_shutdown_are_projected(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(
+        CORPUS / "codex-0.171.0-home", home, ignore=shutil.ignore_patterns("*-shm", "*-wal")
+    )
+    async with LocalThreadStore(LocalThreadStoreConfig(codex_home=home)) as store:
+        await store.resume_thread(ResumeThreadParams(thread_id=CORPUS_THREAD))
+        await store.append_items(
+            AppendThreadItemsParams(
+                thread_id=CORPUS_THREAD, items=a_turn(CORPUS_THREAD, "t-late", "q", "a")
+            )
+        )
+        rollout = Path(store.rollout_path_of(CORPUS_THREAD) or "")
+        # no shutdown: leaving the block discards the writer
+
+    (state,) = rows(
+        home / "thread_history_1.sqlite", "thread_history_projection_state", CORPUS_THREAD
+    )
+    assert state["next_rollout_byte_offset"] == size_of(rollout)
+    turns = [
+        r["turn_id"] for r in rows(home / "thread_history_1.sqlite", "thread_turns", CORPUS_THREAD)
+    ]
+    assert "t-late" in turns

@@ -357,3 +357,27 @@ async def test_an_import_cut_short_before_codex_row_is_finished_on_the_next_open
         await store.list_threads(ListThreadsParams())
     row = codex_row(home, tid(9))
     assert row is not None and row["rollout_path"] == str(target) and row["archived"] == 0
+
+
+async def test_a_delete_cut_short_after_the_files_leaves_no_thread_listed(
+    tmp_path: Path,
+) -> None:
+    """A process killed after removing the rollout, before removing the rows: the next
+    refresh sees the file gone and drops the row (no ghost thread)."""
+    home = corpus_home(tmp_path)
+
+    class Killed(BaseException):
+        pass
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise Killed
+
+    async with store_at(home) as store:
+        store.codex_history.delete = killed  # type: ignore[method-assign]
+        with pytest.raises(Killed):
+            await store.delete_thread(DeleteThreadParams(thread_id=PLAIN))
+    assert [p for p in list_rollouts(home) if PLAIN in p.name] == []
+
+    async with store_at(home) as store:
+        page = await store.list_threads(ListThreadsParams(page_size=100))
+        assert PLAIN not in [t.thread_id for t in page.items]

@@ -20,10 +20,14 @@ from builders import user_message
 from codex_thread_store import (
     AppendThreadItemsParams,
     ArchiveThreadParams,
+    Conflict,
+    CreateThreadParams,
     DeleteThreadParams,
+    ForkPointParams,
     ListThreadsParams,
     ReadThreadParams,
     ResumeThreadParams,
+    RolloutItem,
     SortDirection,
     ThreadNotFound,
 )
@@ -282,3 +286,147 @@ async def test_codex_archiving_a_reverted_thread_is_seen(tmp_path: Path) -> None
         turns = await all_turns(store, thread_id, include_archived=True)
     assert thread.rollout_path == str(archived / Path(expected["read"]["path"]).name)
     assert turns == expected["turns_list"]
+
+
+async def test_a_source_a_reverted_fork_still_reads_cannot_be_deleted(tmp_path: Path) -> None:
+    """After Codex reverts a turn of a fork, the fork's current rollout references only
+    its own older rollout, which references the source: the source must stay."""
+    home = tmp_path / "home"
+    source, fork = "01a23600-0000-7000-8000-000000000001", "01a23600-0000-7000-8000-000000000002"
+    async with store_at(home) as store:
+        await store.create_thread(CreateThreadParams(thread_id=source, history_mode="paginated"))
+        await store.persist_thread(source)
+        await store.append_items(AppendThreadItemsParams(thread_id=source, items=turn("s1")))
+        await store.shutdown_thread(source)
+        base = await store.fork_point(ForkPointParams(thread_id=source))
+        await store.create_thread(
+            CreateThreadParams(
+                thread_id=fork, forked_from_id=source, history_mode="paginated", history_base=base
+            )
+        )
+        await store.persist_thread(fork)
+        await store.append_items(
+            AppendThreadItemsParams(thread_id=fork, items=turn("f1") + turn("f2"))
+        )
+        await store.shutdown_thread(fork)
+        fork_rollout = Path(
+            (await store.read_thread(ReadThreadParams(thread_id=fork))).rollout_path or ""
+        )
+    revert_before(fork_rollout, fork, "f2")  # as Codex's thread/revert writes it
+
+    async with store_at(home) as store:
+        assert await turn_ids(store, fork) == ["s1", "f1"]
+        with pytest.raises(Conflict, match="still references it"):
+            await store.delete_thread(DeleteThreadParams(thread_id=source))
+        assert await turn_ids(store, fork) == ["s1", "f1"]
+        assert (await store.read_thread(ReadThreadParams(thread_id=fork))).forked_from_id == source
+
+
+def turn(turn_id: str) -> list[RolloutItem]:
+    return [
+        RolloutItem.event_msg({"type": "task_started", "turn_id": turn_id}),
+        RolloutItem.event_msg({"type": "task_complete", "turn_id": turn_id}),
+    ]
+
+
+async def turn_ids(store: LocalThreadStore, thread_id: str) -> list[str]:
+    page = await store.list_turns(
+        ListTurnsParams(thread_id=thread_id, items_view=TurnItemsView.NOT_LOADED, page_size=50)
+    )
+    return [t.id for t in page.turns]
+
+
+def revert_before(rollout: Path, thread_id: str, turn_id: str) -> Path:
+    """Write the rollout Codex's `thread/revert` makes: the thread continued in a new file
+    whose base ends where `turn_id` starts (no `forked_from_id` repeated)."""
+    data = rollout.read_bytes()
+    offset = 0
+    for raw in data.splitlines(keepends=True):
+        value = json.loads(raw)
+        if (
+            value["payload"].get("type") == "task_started"
+            and value["payload"]["turn_id"] == turn_id
+        ):
+            cut_ordinal, cut_offset = value["ordinal"], offset
+            break
+        offset += len(raw)
+    meta = json.loads(data.splitlines()[0])
+    meta["ordinal"] = cut_ordinal
+    meta["payload"].pop("forked_from_id", None)
+    meta["payload"]["history_base"] = {
+        "thread_id": thread_id,
+        "end_ordinal_exclusive": cut_ordinal,
+        "end_byte_offset": cut_offset,
+    }
+    head = (
+        rollout.parent
+        / f"rollout-2099-01-01T00-00-00-{thread_id}_01a23600-0000-7000-8000-0000000000ff.jsonl"
+    )
+    head.write_text(json.dumps(meta) + "\n")
+    return head
+
+
+async def test_codex_row_names_the_current_rollout_when_file_names_disagree(
+    tmp_path: Path,
+) -> None:
+    """File names carry local time: after a clock change a revert's name can sort before
+    the original's. Codex then goes by its row, and so does this store (appends, archive
+    and unarchive included), never writing a name-order guess back into that row."""
+    home, expected = make_home(tmp_path, "after-turns")
+    thread_id = expected["thread_id"]
+    head = Path(expected["read"]["path"])
+    early = head.with_name(head.name.replace("T08-16-05", "T07-16-05"))  # a DST fall-back
+    rename(head, early)
+    shutil.copyfile(CORPUS / "codex-0.171.0-home" / "state_5.sqlite", home / "state_5.sqlite")
+    async with store_at(home) as store:  # Codex's row for the thread, as Codex has it
+        assert await store.sync_codex_row(thread_id)
+    set_codex_rollout_path(home, thread_id, early)
+    drop_index(home)
+
+    async with store_at(home) as store:
+        thread = await store.read_thread(ReadThreadParams(thread_id=thread_id))
+        assert thread.rollout_path == str(early)
+        assert await all_turns(store, thread_id) == expected["turns_list"]
+        await store.archive_thread(ArchiveThreadParams(thread_id=thread_id))
+        await store.unarchive_thread(ArchiveThreadParams(thread_id=thread_id))
+        await store.resume_thread(ResumeThreadParams(thread_id=thread_id))
+        await store.append_items(
+            AppendThreadItemsParams(thread_id=thread_id, items=[user_message("appended")])
+        )
+        await store.shutdown_thread(thread_id)
+    assert codex_rollout_path(home, thread_id) == str(early)
+    assert last_line(early)["payload"]["message"] == "appended"
+
+
+def rename(path: Path, to: Path) -> None:
+    path.rename(to)
+
+
+def drop_index(home: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{LocalThreadStoreConfig(codex_home=home).index_path}{suffix}").unlink(
+            missing_ok=True
+        )
+
+
+def codex_rollout_path(home: Path, thread_id: str) -> str:
+    conn = sqlite3.connect(home / "state_5.sqlite")
+    try:
+        (path,) = conn.execute(
+            "SELECT rollout_path FROM threads WHERE id = ?", (thread_id,)
+        ).fetchone()
+    finally:
+        conn.close()
+    return str(path)
+
+
+def set_codex_rollout_path(home: Path, thread_id: str, path: Path) -> None:
+    conn = sqlite3.connect(home / "state_5.sqlite")
+    try:
+        changed = conn.execute(
+            "UPDATE threads SET rollout_path = ? WHERE id = ?", (str(path), thread_id)
+        )
+        assert changed.rowcount == 1
+        conn.commit()
+    finally:
+        conn.close()

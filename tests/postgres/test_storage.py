@@ -171,20 +171,29 @@ async def test_a_version_1_schema_is_migrated_and_keeps_its_threads(
     make_store: StoreMaker, fresh_dsn: str
 ) -> None:
     """Migration 2 adds the derived `title` apart from the name: a database made by the
-    first release gets the column, and its threads read back untouched."""
+    first release gets the column, its renamed threads read back untouched, and a title
+    the first release stored as the name (it equals the first request) moves to `title`."""
     store = make_store(dsn=fresh_dsn)
     await new_thread(store, tid(1))
     await append(store, tid(1), user_message("kept"))
     await patch(store, tid(1), name="named before")
+    await new_thread(store, tid(2))
+    await append(store, tid(2), user_message("fix the parser"))
+    await patch(store, tid(2), name="fix the parser", first_user_message="fix the parser")
     await store.aclose()
     sql(fresh_dsn, "ALTER TABLE threads DROP COLUMN title")  # as the first release left it
     sql(fresh_dsn, "DELETE FROM schema_migrations WHERE version = 2")
 
     reopened = make_store(dsn=fresh_dsn)
     before = await read(reopened, tid(1))
+    derived = await read(reopened, tid(2))
     titled = await patch(reopened, tid(1), title="derived")
 
     assert sql(fresh_dsn, "SELECT max(version) FROM schema_migrations") == [(2,)]
     assert (before.name, before.title) == ("named before", None)
     assert (titled.name, titled.title) == ("named before", "derived")
+    assert (derived.name, derived.title) == (None, "fix the parser")
+    assert sql(fresh_dsn, "SELECT count(*) FROM thread_names WHERE thread_id = %s", (tid(2),)) == [
+        (0,)
+    ]
     assert (await history(reopened, tid(1)))[1:] == [user_message("kept")]

@@ -306,3 +306,63 @@ def test_item_times_are_unset_only_where_codex_stores_them_apart() -> None:
         item, started_at_ms=msgspec.UNSET, completed_at_ms=msgspec.UNSET
     )
     assert "startedAtMs" not in to_builtins(stored)  # as Codex's projection stores it
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"images": 5},
+        {"images": "a.png"},
+        {"images": [5]},
+        {"local_images": {"a": 1}},
+        {"image_details": [3]},
+        {"text_elements": [{"byte_range": {"start": "0", "end": 1}}]},
+        {"text_elements": 7},
+    ],
+)
+def test_a_user_message_codex_cannot_decode_is_skipped_whole(bad: dict[str, Any]) -> None:
+    """Codex's serde decoding refuses the whole event: it is neither a crash nor split
+    into one image per character."""
+    view = ThreadHistoryView.of_lines(
+        "legacy", legacy(user("first"), {**user("broken"), **bad}, user("last"))
+    )
+
+    turns = to_builtins(view.turns())
+    texts = [i["content"][0]["text"] for t in turns for i in t["items"]]
+    assert texts == ["first", "last"]
+    assert [t["id"] for t in turns] == ["rollout-1", "rollout-2"]  # the bad one never counted
+
+
+def paginated(*payloads: dict[str, Any]) -> list[RolloutLine]:
+    thread_id = "01a2355f-0000-7000-8000-000000000002"
+    meta = RolloutItem("session_meta", {"id": thread_id, "timestamp": "t"})
+    return [RolloutLine("2026-01-01T00:00:00.000Z", meta, 0)] + [
+        RolloutLine("2026-01-01T00:00:01.000Z", RolloutItem.event_msg(p), n)
+        for n, p in enumerate(payloads, start=1)
+    ]
+
+
+def completed(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "item_completed",
+        "thread_id": "01a2355f-0000-7000-8000-000000000002",
+        "turn_id": "t1",
+        "started_at_ms": 5,
+        "item": item,
+    }
+
+
+def test_an_unknown_item_type_never_takes_the_place_of_a_known_item() -> None:
+    view = ThreadHistoryView.of_lines(
+        "paginated",
+        paginated(
+            {"type": "task_started", "turn_id": "t1"},
+            completed({"type": "Reasoning", "id": "r1", "summary_text": ["s"]}),
+            completed({"type": "FutureThing", "id": "r1"}),
+            completed({"type": "FutureThing", "id": "x9"}),
+            {"type": "task_complete", "turn_id": "t1"},
+        ),
+    )
+
+    items = to_builtins(view.turns("full"))[0]["items"]
+    assert [(i["type"], i["id"]) for i in items] == [("reasoning", "r1"), ("FutureThing", "x9")]

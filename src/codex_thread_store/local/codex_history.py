@@ -40,7 +40,7 @@ from ..protocol.items.model import (
     encode_hook,
 )
 from ..protocol.items.paginated import TERMINAL, LineChanges, line_time_ms, project_line
-from ..protocol.rollout import MalformedLine, RolloutItem, RolloutLine
+from ..protocol.rollout import MalformedLine, RolloutItem, RolloutLine, decode_line
 from .db import rollback
 from .rollout_files import read_rollout_bytes
 
@@ -172,10 +172,16 @@ def _item_json(item: ThreadItem) -> str:
 
 def _decode_exact(raw: bytes) -> RolloutLine:
     """A line decoded with fractional numbers kept as their source text (`msgspec.Raw`),
-    so copied JSON values re-encode byte for byte."""
+    so copied JSON values re-encode byte for byte. A line the store's reader (and Codex)
+    rejects, such as a lone surrogate escape, `NaN` or nesting too deep, is malformed."""
+    decode_line(raw)  # the reader's verdict first: what it skips, Codex skips too
     try:
-        value = json.loads(raw, parse_float=lambda text: msgspec.Raw(text.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
+        value = json.loads(
+            raw,
+            parse_float=lambda text: msgspec.Raw(text.encode()),
+            parse_constant=_reject_constant,
+        )
+    except (ValueError, UnicodeError, RecursionError) as exc:
         raise MalformedLine(str(exc)) from None
     if not isinstance(value, dict) or not isinstance(value.get("timestamp"), str):
         raise MalformedLine("not a rollout line")
@@ -183,6 +189,10 @@ def _decode_exact(raw: bytes) -> RolloutLine:
     if ordinal is not None and (not isinstance(ordinal, int) or isinstance(ordinal, bool)):
         raise MalformedLine("a rollout line's `ordinal` must be an integer")
     return RolloutLine(value["timestamp"], RolloutItem.from_json(value), ordinal)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _lines(data: bytes, start: int) -> Iterator[tuple[int, int, bytes]]:
@@ -290,7 +300,7 @@ class CodexHistoryDb:
         projection now covers the file (False without a database or on a failure)."""
         try:
             return self._catch_up(rollout_id, path, initial_ordinal)
-        except (sqlite3.Error, OSError) as exc:
+        except Exception as exc:  # never fails our write: Codex catches up when it resumes
             log.warning("could not project %s into %s: %s", path.name, self.path, exc)
             return False
 
@@ -343,7 +353,7 @@ class CodexHistoryDb:
                 if any(isinstance(c.item, UnknownThreadItem) for c in changes.items):
                     # An item type Codex 0.171 cannot read: it skips the line, so do we.
                     raise ItemShapeError("unknown item type")
-            except (MalformedLine, ItemShapeError):
+            except (MalformedLine, ItemShapeError, ValueError, TypeError, RecursionError):
                 continue  # Codex skips a line it cannot decode: only the offset moves
             if ordinal < next_ordinal:
                 continue  # a repeated or regressed ordinal

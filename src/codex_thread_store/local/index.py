@@ -15,7 +15,7 @@ import fcntl
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -272,6 +272,7 @@ def upsert_many(
     rows: Iterable[tuple[StoredThread, str, FileState | None]],
     *,
     merge: Callable[[StoredThread, StoredThread], StoredThread] | None = None,
+    codex_current: Mapping[str, str | None] | None = None,
 ) -> None:
     """Bulk insert (rebuilds, refreshes): one transaction for the whole batch.
 
@@ -298,8 +299,14 @@ def upsert_many(
             if state is not None:
                 current = _current_rollout(conn, thread.thread_id)
                 if current is not None and current[0] != state.path:
-                    # The same rollout moved (archived, unarchived) is as new as before.
-                    newer = rollout_generation(state.path) >= rollout_generation(current[0])
+                    preferred = (codex_current or {}).get(thread.thread_id)
+                    if preferred in (state.path, current[0]) and os.path.exists(preferred):
+                        # Codex's row names the current rollout: it wins over file names
+                        # (whose local times a clock change can put out of order).
+                        newer = preferred == state.path
+                    else:
+                        # The same rollout moved (archived, unarchived) is as new as before.
+                        newer = rollout_generation(state.path) >= rollout_generation(current[0])
                     if not newer:  # an older rollout of a reverted thread: not listed
                         _set_once_fields(conn, current[1], older=thread)
                         _set_file(conn, state)

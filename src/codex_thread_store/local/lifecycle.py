@@ -118,8 +118,9 @@ async def delete_thread(store: LocalThreadStore, thread_id: str) -> None:
                 with contextlib.suppress(FileNotFoundError):
                     candidate.unlink()
 
+        # The file's index record stays until the thread's row goes (below): if this
+        # process dies in between, the next refresh sees the file gone and drops the row.
         await asyncio.to_thread(remove)
-        await db.run(index.forget_file, str(path))
     if paths:
         await db.call(store.codex_history.delete, sorted({rollout_id_of(p) for p in paths}))
     await asyncio.to_thread(names.remove_names, store.home.session_index, thread_id)
@@ -134,16 +135,21 @@ async def _check_deletable(
     """Refuse while another process writes the thread, or a fork reads its bytes (from
     any of its rollouts)."""
     await _check_no_other_writer(store, thread_id, "delete")
+    wanted = rollout_ids or {thread_id}
     for fork in await db.run(index.forks_of, thread_id):
-        if not fork.rollout_path:
-            continue
-        lines = await asyncio.to_thread(read_lines_if_exists, Path(fork.rollout_path))
-        base = history_base_of(lines)
-        if base is not None and base["thread_id"] in (rollout_ids or {thread_id}):
-            raise Conflict(
-                f"cannot delete thread {thread_id}: forked history of thread "
-                f"{fork.thread_id} still references it; delete that fork first"
-            )
+        # Every rollout of the fork: after a revert of the fork, only an older one of its
+        # rollouts may still reference this thread (through its current one's base).
+        paths = set(await db.run(index.rollouts_of, fork.thread_id))
+        if fork.rollout_path:
+            paths.add(fork.rollout_path)
+        for path in sorted(paths):
+            lines = await asyncio.to_thread(read_lines_if_exists, Path(path))
+            base = history_base_of(lines[:1])
+            if base is not None and base["thread_id"] in wanted:
+                raise Conflict(
+                    f"cannot delete thread {thread_id}: forked history of thread "
+                    f"{fork.thread_id} still references it; delete that fork first"
+                )
 
 
 async def _check_no_other_writer(store: LocalThreadStore, thread_id: str, verb: str) -> None:

@@ -97,7 +97,7 @@ class IndexMaintenance:
                     str(scanned.path), thread.thread_id, scanned.size, scanned.mtime_ns
                 )
                 rows.append((thread, scanned.body, state))
-            await db.run(index.upsert_many, rows)
+            await db.run(index.upsert_many, rows, codex_current=_codex_paths(codex_facts))
             if progress is not None:
                 progress(start + len(chunk), total)
         # Folder watermarks taken before each folder was listed: the refresh below then
@@ -197,7 +197,9 @@ class IndexMaintenance:
             thread = with_codex_facts(derived, codex_facts)
             state = index.FileState(str(item.path), thread.thread_id, item.size, item.mtime_ns)
             rows.append((thread, item.body, state))
-        await db.run(index.upsert_many, rows, merge=_overlay)
+        await db.run(
+            index.upsert_many, rows, merge=_overlay, codex_current=_codex_paths(codex_facts)
+        )
         await self._reconcile_codex_rows(db, ids, codex_facts)
 
     async def _reconcile_codex_rows(
@@ -272,6 +274,11 @@ class IndexMaintenance:
         await db.run(index.apply_overlays, by_id)
         await db.run(index.set_watermark, "session_index_size", end)
         await db.run(index.set_watermark, "session_index", signature)
+
+
+def _codex_paths(facts: dict[str, CodexFacts]) -> dict[str, str | None]:
+    """Each thread's current rollout as Codex's row names it (a reverted thread's)."""
+    return {tid: fact.rollout_path for tid, fact in facts.items()}
 
 
 def with_codex_facts(thread: StoredThread, facts: dict[str, CodexFacts]) -> StoredThread:

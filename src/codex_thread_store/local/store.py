@@ -174,7 +174,10 @@ class LocalThreadStore(ThreadStore):
                 else:
                     await self._maintenance.refresh(db, force=True)
                 if not self.read_only:
-                    await codex_mirror.catch_up_projections(self, db)
+                    try:
+                        await codex_mirror.catch_up_projections(self, db)
+                    except Exception as exc:  # Codex's database is Codex's: never fatal here
+                        log.warning("catching up Codex's projection failed: %s", exc)
                 self._db = db
         return self._db
 
@@ -488,6 +491,10 @@ class LocalThreadStore(ThreadStore):
             try:
                 await asyncio.to_thread(live.recorder.close, flush=False)
                 await self._index_pending_text(db, thread_id, live)  # written lines stay
+                if live.recorder.materialized and live.history_mode == "paginated":
+                    # Codex reads paginated turns from its projection only, and never
+                    # builds it on a read: project what was written, as a shutdown does.
+                    await codex_mirror.project(self, db, live.recorder.path)
             finally:
                 await self._release(db, thread_id, live)
 

@@ -74,7 +74,7 @@ def summarize_rollout(
         session_id=meta.id,
         root_session_id=meta.effective_session_id,
         rollout_path=str(path),
-        forked_from_id=meta.forked_from_id,
+        forked_from_id=meta.forked_from_id or _kept_fork_source(meta.id, inherited or []),
         parent_thread_id=meta.parent_thread_id or meta.source.parent_thread_id,
         model_provider=meta.model_provider or default_model_provider,
         created_at=created,
@@ -116,3 +116,14 @@ def _last_turn_start(lines: list[RolloutLine]) -> datetime | None:
         if line.item.type == "event_msg" and line.item.payload_type in _TURN_STARTS
     ]
     return max((s for s in starts if s is not None), default=None)
+
+
+def _kept_fork_source(thread_id: str, inherited: list[RolloutLine]) -> str | None:
+    """A revert's rollout does not repeat `forked_from_id`: a reverted fork is still the
+    fork its first rollout says it is."""
+    for line in inherited:
+        if line.item.type == "session_meta":
+            meta = line.item.as_session_meta()
+            if meta is not None and meta.id == thread_id and meta.forked_from_id:
+                return meta.forked_from_id
+    return None

@@ -164,6 +164,13 @@ CREATE INDEX spawn_edges_by_child ON spawn_edges (owner, child_thread_id);
 _V2 = """
 -- The title derived from history, kept apart from the name a rename sets.
 ALTER TABLE threads ADD COLUMN title text;
+-- The first release stored that title as the name: a name equal to the thread's first
+-- request (which is what the title is derived from) was never a rename, so it moves.
+UPDATE threads SET title = name, name = NULL
+    WHERE name IS NOT NULL AND name = first_user_message;
+DELETE FROM thread_names AS n USING threads AS t
+    WHERE n.owner = t.owner AND n.thread_id = t.thread_id
+      AND t.name IS NULL AND n.name = t.title;
 """
 
 MIGRATIONS: tuple[Migration, ...] = (

@@ -39,6 +39,7 @@ from .conversion import (
     need_str,
     opt_int,
     opt_str,
+    str_list,
     web_search_action,
 )
 from .conversion import memory_citation as _memory_citation
@@ -241,7 +242,7 @@ class LegacyTurnBuilder:
         self._index += 1
         try:
             self._handle(item)
-        except ItemShapeError:
+        except (ItemShapeError, TypeError, ValueError, KeyError, AttributeError):
             self._index -= 1  # Codex could not decode it: it never counted
 
     def _handle(self, item: RolloutItem) -> None:
@@ -569,30 +570,49 @@ def _with_times(item: ThreadItem) -> ThreadItem:
 
 
 def _user_inputs(payload: dict[str, Any]) -> list[UserInput]:
+    """The inputs of a `user_message` event, every field checked first (as Codex's serde
+    decoding would: a wrong shape skips the whole event)."""
     message = need_str(payload, "message")
+    elements = [_text_element(e) for e in _opt_list(payload, "text_elements")]
+    images = str_list(_opt_list(payload, "images"), "images")
+    details = _details(_opt_list(payload, "image_details"), "image_details")
+    local = str_list(_opt_list(payload, "local_images"), "local_images")
+    local_details = _details(_opt_list(payload, "local_image_details"), "local_image_details")
     out: list[UserInput] = []
     if message.strip():
-        elements = []
-        for element in payload.get("text_elements") or []:
-            span = need(element, "byte_range")
-            elements.append(
-                TextElement(
-                    byte_range=_ByteRange(start=need(span, "start"), end=need(span, "end")),
-                    placeholder=opt_str(element, "placeholder"),
-                )
-            )
         out.append(TextInput(text=message, text_elements=elements))
-    images = payload.get("images") or []
-    details = payload.get("image_details") or []
     for index, url in enumerate(images):
         detail = details[index] if index < len(details) else None
         out.append(ImageInput(url=url, detail=detail))
-    local = payload.get("local_images") or []
-    local_details = payload.get("local_image_details") or []
     for index, path in enumerate(local):
         detail = local_details[index] if index < len(local_details) else None
         out.append(LocalImageInput(detail=detail, path=path))
     return out
+
+
+def _opt_list(payload: dict[str, Any], key: str) -> list[Any]:
+    value = payload.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ItemShapeError(f"`{key}` must be a list")
+    return value
+
+
+def _details(values: list[Any], key: str) -> list[str | None]:
+    if not all(v is None or isinstance(v, str) for v in values):
+        raise ItemShapeError(f"`{key}` must hold strings")
+    return values
+
+
+def _text_element(element: Any) -> TextElement:
+    span = need(element, "byte_range")
+    start, end = need(span, "start"), need(span, "end")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
+        raise ItemShapeError("`byte_range` must hold integers")
+    return TextElement(
+        byte_range=_ByteRange(start=start, end=end), placeholder=opt_str(element, "placeholder")
+    )
 
 
 _EVENTS: Final[dict[Any, Any]] = {

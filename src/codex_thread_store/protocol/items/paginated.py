@@ -31,6 +31,7 @@ from .model import (
     TurnError,
     TurnItemsView,
     TurnStatus,
+    UnknownThreadItem,
     UserMessageItem,
 )
 
@@ -234,6 +235,12 @@ class Projection:
         for change in changes.items:
             self._apply_item(ordinal, change, fallback_ms)
 
+    def pass_through(self, ordinal: int, changes: LineChanges, fallback_ms: int | None) -> None:
+        """Keep items of types this library does not know, where no item has their key."""
+        for change in changes.items:
+            if (change.turn_id, _item_id(change.item)) not in self.items:
+                self._apply_item(ordinal, change, fallback_ms)
+
     def _apply_turn(self, ordinal: int, change: TurnChange) -> None:
         terminal = change.status in TERMINAL
         row = self.turns.get(change.turn_id)
@@ -346,6 +353,12 @@ class Projection:
             except ItemShapeError:
                 continue
             if ordinal < next_ordinal:
+                continue
+            if any(isinstance(c.item, UnknownThreadItem) for c in changes.items):
+                # Codex 0.171 cannot decode the line: it skips it without spending its
+                # ordinal. A newer item type still passes through to readers, but never
+                # over an item Codex shows.
+                projection.pass_through(ordinal, changes, line_time_ms(line.timestamp))
                 continue
             fallback = None
             if changes.realtime is not None or any(c.started_at_ms is None for c in changes.items):
