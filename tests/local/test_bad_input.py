@@ -30,6 +30,7 @@ from codex_thread_store import (
     ListThreadsParams,
     ListTurnsParams,
     LoadThreadHistoryParams,
+    PermissionDenied,
     ReadThreadByRolloutPathParams,
     ReadThreadParams,
     ResourceExhausted,
@@ -48,6 +49,7 @@ from codex_thread_store import (
     encode_line,
 )
 from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig
+from codex_thread_store.local.doctor import examine
 from codex_thread_store.local.rollout_files import read_rollout
 
 INDEX_NAME = "codex-thread-store-index.sqlite"
@@ -119,6 +121,10 @@ async def all_ids(store: ThreadStore, **params: Any) -> list[str]:
     page = await store.list_threads(ListThreadsParams(page_size=100, **params))
     assert page.next_cursor is None
     return [t.thread_id for t in page.items]
+
+
+def lexists(path: Path) -> bool:
+    return os.path.lexists(path)
 
 
 async def by_path(store: ThreadStore, path: str | Path, **params: Any) -> StoredThread:
@@ -233,32 +239,56 @@ async def test_paths_escaping_the_sessions_folders_are_invalid_requests(
     assert data_files(homes.outside_home) == before_out
 
 
-async def test_symlinked_rollout_pointing_outside_the_home_is_refused(homes: Homes) -> None:
+async def test_a_rollout_that_is_a_link_is_read_but_never_written_moved_or_deleted_through(
+    homes: Homes,
+) -> None:
+    """A link in the home to another home's rollout of the thread its name says: it is
+    read like any rollout, but resume refuses it, archive and unarchive move the link
+    itself, and delete removes only the link. The target is never touched."""
     link = homes.day / homes.outside.name
     link.symlink_to(homes.outside)
-    before_out = homes.outside.read_bytes()
+    before_out = data_files(homes.outside_home)
     async with store_at(homes.home) as store:
-        with pytest.raises(InvalidRequest):
-            await by_path(store, link, include_history=True)
-        with pytest.raises(InvalidRequest):
-            await by_path(store, link.relative_to(homes.home))
-        # The home's own thread is unaffected.
+        assert (await by_path(store, link, include_history=True)).thread_id == tid(2)
+        with pytest.raises(PermissionDenied, match="symbolic link"):
+            await store.resume_thread(ResumeThreadParams(thread_id=tid(2)))
+        await store.archive_thread(ArchiveThreadParams(thread_id=tid(2)))
+        archived = homes.home / "archived_sessions" / link.name
+        assert archived.is_symlink() and not link.exists()
+        await store.unarchive_thread(ArchiveThreadParams(thread_id=tid(2)))
+        assert link.is_symlink()
+        await store.delete_thread(DeleteThreadParams(thread_id=tid(2)))
+        assert not lexists(link)
         assert (await by_path(store, homes.inside)).thread_id == tid(1)
-    assert homes.outside.read_bytes() == before_out
+    assert data_files(homes.outside_home) == before_out
 
 
-async def test_symlinked_directory_pointing_outside_the_home_is_refused(homes: Homes) -> None:
+async def test_a_link_to_another_thread_s_rollout_is_never_listed(homes: Homes) -> None:
+    link = homes.day / homes.inside.name.replace(tid(1), tid(3))  # says tid(3), holds tid(2)
+    link.symlink_to(homes.outside)
+    async with store_at(homes.home) as store:
+        assert await all_ids(store) == [tid(1)]
+        with pytest.raises(InvalidRequest):
+            await by_path(store, link)
+    kinds = {f.kind for f in examine(homes.home).findings}
+    assert "foreign_link" in kinds
+
+
+async def test_a_day_folder_that_is_a_link_works_like_any_day_folder(homes: Homes) -> None:
+    """A relocated day folder (a link to another disk) holds the home's threads."""
     linked_day = homes.home / "sessions" / "2020" / "01" / "02"
     linked_day.parent.mkdir(parents=True)
     linked_day.symlink_to(homes.outside.parent, target_is_directory=True)
     before_out = data_files(homes.outside_home)
     async with store_at(homes.home) as store:
-        with pytest.raises(InvalidRequest):
-            await by_path(store, linked_day / homes.outside.name)
-        with pytest.raises(InvalidRequest):
-            await by_path(store, f"sessions/2020/01/02/{homes.outside.name}")
-        assert (await by_path(store, homes.inside)).thread_id == tid(1)
-    assert data_files(homes.outside_home) == before_out
+        assert sorted(await all_ids(store)) == [tid(1), tid(2)]
+        listed = (await store.read_thread(ReadThreadParams(thread_id=tid(2)))).rollout_path
+        assert listed == str(linked_day / homes.outside.name)
+        assert (await by_path(store, listed)).thread_id == tid(2)
+        assert (await by_path(store, f"sessions/2020/01/02/{homes.outside.name}")).thread_id == tid(
+            2
+        )
+    assert data_files(homes.outside_home) == before_out  # reading touched nothing
 
 
 @pytest.mark.parametrize("kind", ["text-file", "garbage-rollout", "directory", "missing"])

@@ -21,6 +21,7 @@ from .._version import __version__
 from ..errors import ThreadStoreError
 from .context import CliContext
 from .exit_codes import EXIT_CODES_HELP, CliError, ExitCode, exit_code_for
+from .safe_text import field
 
 __all__ = ["COMMANDS", "main"]
 
@@ -116,9 +117,9 @@ class _LazyGroup(click.Group):
 
 
 def _fail(message: str, code: ExitCode, details: Sequence[str] = ()) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {field(message)}", err=True)
     for line in details:
-        click.echo(f"  {line}", err=True)
+        click.echo(f"  {field(line)}", err=True)
     sys.exit(code)
 
 

@@ -19,6 +19,7 @@ from ..protocol.items import Turn
 from ..transcript import Entry, fold, transcript_entries
 from ..types import StoredThread, ThreadSortKey
 from .console import out_console, stdout_is_terminal
+from .safe_text import clean, field
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -102,7 +103,7 @@ def print_thread_table(rows: Sequence[ThreadRow], sort_key: ThreadSortKey) -> No
                 format_time(_sort_time(t, sort_key), terminal=False),
                 "" if row.turns is None else str(row.turns),
             ]
-            click.echo("\t".join(fields))
+            click.echo("\t".join(field(f) for f in fields))
         return
     from rich import box
     from rich.table import Table
@@ -112,8 +113,8 @@ def print_thread_table(rows: Sequence[ThreadRow], sort_key: ThreadSortKey) -> No
     cells = [
         (
             row.short_id,
-            source_label(row.thread),
-            row.thread.model_provider,
+            field(source_label(row.thread)),
+            field(row.thread.model_provider),
             format_time(_sort_time(row.thread, sort_key), terminal=True),
             "" if row.turns is None else str(row.turns),
         )
@@ -133,10 +134,18 @@ def print_thread_table(rows: Sequence[ThreadRow], sort_key: ThreadSortKey) -> No
     table.add_column("turns", justify="right", no_wrap=True, min_width=5)
     for row, (short, source, provider, when, turns) in zip(rows, cells, strict=True):
         t = row.thread
-        label = Text(" ".join((t.name or t.preview).split()), style="bold" if t.name else "")
+        label = Text(field(" ".join((t.name or t.preview).split())), style="bold" if t.name else "")
         if t.is_archived:
             label.append(" (archived)", style="dim")
-        table.add_row(short, label, source, provider, _home_short(t.cwd), when, turns)
+        table.add_row(
+            Text(short),
+            label,
+            Text(source),
+            Text(provider),
+            Text(field(_home_short(t.cwd))),
+            Text(when),
+            Text(turns),
+        )
     out_console().print(table)
 
 
@@ -147,7 +156,7 @@ def print_metadata(thread: StoredThread) -> None:
     fields = thread_facts(thread, lambda value: format_time(value, terminal=terminal))
     if not terminal:
         for key, value in fields:
-            click.echo(f"{key}: {value}")
+            click.echo(f"{key}: {field(value)}")
         return
     from rich.table import Table
     from rich.text import Text
@@ -156,7 +165,7 @@ def print_metadata(thread: StoredThread) -> None:
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="fold")
     for key, value in fields:
-        grid.add_row(key, Text(value, style="bold cyan" if key in ("id", "name") else ""))
+        grid.add_row(key, Text(field(value), style="bold cyan" if key in ("id", "name") else ""))
     out_console().print(grid)
 
 
@@ -170,12 +179,12 @@ def _turn_header(turn: Turn, number: int, total: int, terminal: bool) -> str:
         parts.append(f"{turn.duration_ms / 1000:.1f}s")
     if turn.error is not None:
         parts.append(f"error: {turn.error.message}")
-    return " · ".join(parts)
+    return field(" · ".join(parts))
 
 
 def _entry_text(entry: Entry, full: bool) -> str:
     limit = _FOLD_LINES.get(entry.kind)
-    return entry.text if full or limit is None else fold(entry.text, limit)
+    return clean(entry.text if full or limit is None else fold(entry.text, limit))
 
 
 def print_transcript(turns: Sequence[Turn], *, first_number: int, total: int, full: bool) -> None:
@@ -192,7 +201,7 @@ def print_transcript(turns: Sequence[Turn], *, first_number: int, total: int, fu
             click.echo(f"\n── {header} ──")
             for entry in entries:
                 role = _ROLE_STYLE[entry.kind][0]
-                title = f" {entry.title}" if entry.title else ""
+                title = f" {field(entry.title)}" if entry.title else ""
                 click.echo(f"{role}{title}:")
                 for line in _entry_text(entry, full).split("\n"):
                     click.echo(f"  {line}")
@@ -209,12 +218,12 @@ def _rich_turn(header: str, entries: Sequence[Entry], full: bool) -> list[Render
     from rich.rule import Rule
     from rich.text import Text
 
-    out: list[RenderableType] = [Text(""), Rule(header, style="dim", align="left")]
+    out: list[RenderableType] = [Text(""), Rule(Text(header), style="dim", align="left")]
     for entry in entries:
         role, style = _ROLE_STYLE[entry.kind]
         head = Text(role, style=style)
         if entry.title:
-            head.append(f" {entry.title}", style="yellow")
+            head.append(f" {field(entry.title)}", style="yellow")
         body_style = "dim" if entry.kind in ("tool_output", "reasoning", "note") else ""
         out.append(head)
         out.append(Padding(Text(_entry_text(entry, full), style=body_style), (0, 0, 0, 2)))

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import InvalidRequest
+from ..protocol.rollout import MAX_LINE_BYTES
 from .layout import default_codex_home
 from .recorder import Durability
 
 __all__ = ["DEFAULT_MAX_ITEM_BYTES", "INDEX_FILE_NAME", "LocalThreadStoreConfig"]
 
-DEFAULT_MAX_ITEM_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_ITEM_BYTES = MAX_LINE_BYTES
 INDEX_FILE_NAME = "codex-thread-store-index.sqlite"
 STATE_DIR_NAME = "codex-thread-store"
 
@@ -57,6 +58,11 @@ class LocalThreadStoreConfig:
         if self.history_mode not in ("auto", "legacy", "paginated"):
             raise InvalidRequest(
                 f"history_mode must be 'auto', 'legacy' or 'paginated', got {self.history_mode!r}"
+            )
+        if not 1 <= self.max_item_bytes <= MAX_LINE_BYTES:
+            raise InvalidRequest(
+                f"max_item_bytes must be between 1 and {MAX_LINE_BYTES} (the longest line "
+                f"readers decode), got {self.max_item_bytes}"
             )
         if not self.lock_timeout_s >= 0:
             raise InvalidRequest(f"lock_timeout_s must be >= 0, got {self.lock_timeout_s!r}")

@@ -22,7 +22,9 @@ losing anything or racing a writer:
 
 Left alone, and reported: `malformed_lines` (Codex skips them too), `no_session_meta`,
 `duplicate_thread` (one rollout of a thread in two files), `names_damaged` (unreadable
-lines in Codex's `session_index.jsonl`, or no file there), `codex_db_unreadable`.
+lines in Codex's `session_index.jsonl`, or no file there), `broken_link` and
+`foreign_link` (a rollout that is a link to nothing, or to something that is not a
+rollout of that thread: ignored by readers), `codex_db_unreadable`.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import msgspec
 
 from ..errors import Conflict
 from ..importer import IMPORT_TEMP_MARK
-from ..protocol.rollout import RolloutLine
+from ..protocol.rollout import MAX_LINE_BYTES, MalformedLine, RolloutLine, decode_line
 from . import index, journal, names
 from .codex_db import CODEX_STATE_DB
 from .config import LocalThreadStoreConfig
@@ -141,6 +143,8 @@ def _examine_leftovers(check: HomeCheck, directory: Path) -> None:
     except OSError:
         return
     for name in sorted(names_here):
+        if name.startswith("rollout-") and (directory / name).is_symlink():
+            _examine_link(check, directory / name)
         if name.startswith(".rollout-") and IMPORT_TEMP_MARK in name and name.endswith(".tmp"):
             check.findings.append(
                 Finding(
@@ -149,6 +153,38 @@ def _examine_leftovers(check: HomeCheck, directory: Path) -> None:
                     detail="an import that never finished left it; removing it loses nothing",
                 )
             )
+
+
+def _examine_link(check: HomeCheck, path: Path) -> None:
+    """A rollout that is a symbolic link is read only when it leads to a rollout of the
+    thread its name says; report one that leads nowhere or elsewhere."""
+    named = parse_rollout_name(path.name)
+    target = os.path.realpath(path)
+    if not os.path.isfile(path):
+        check.findings.append(
+            Finding(
+                kind="broken_link",
+                path=str(path),
+                thread_id=named.thread_id if named else None,
+                detail=f"a link to {target}, which is missing or not a file",
+            )
+        )
+        return
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(MAX_LINE_BYTES + 1)
+        tid = _first_meta_id([decode_line(first)])
+    except (OSError, MalformedLine):
+        tid = None
+    if named is None or tid != named.thread_id:
+        check.findings.append(
+            Finding(
+                kind="foreign_link",
+                path=str(path),
+                thread_id=named.thread_id if named else None,
+                detail=f"a link to {target}, which is not a rollout of this thread; ignored",
+            )
+        )
 
 
 def _remove_leftover(finding: Finding) -> str | None:
@@ -423,8 +459,11 @@ def _cut_torn_tail(home: Path, finding: Finding) -> str | None:
     except Conflict:
         finding.detail += "; not cut: a live writer holds the thread"
         return None
+    if path.is_symlink():
+        finding.detail += "; not cut: the rollout is a link, never written through"
+        return None
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
         try:
             size = os.fstat(fd).st_size
             data = os.pread(fd, size, 0)

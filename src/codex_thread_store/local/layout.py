@@ -152,26 +152,52 @@ class CodexHome:
     def is_archived_path(self, path: Path) -> bool:
         return path.parent == self.archived
 
-    def resolve_inside(self, raw: str | os.PathLike[str]) -> Path:
-        """Resolve a user-given rollout path (relative paths are relative to the home);
-        it must lie inside `sessions/` or `archived_sessions/` after resolving symlinks.
+    def resolve_inside(self, raw: str | os.PathLike[str]) -> list[Path]:
+        """The spellings, as the store records paths, of a user-given rollout path
+        (relative paths are relative to the home): a rollout file name inside `sessions/`
+        or `archived_sessions/`. Best first: the path as written with `..` collapsed (so
+        the home's own folders may be symbolic links to another disk, while `..` cannot
+        climb out of them), then its real path mapped back into those folders (a link
+        inside them, or the real path of a file under a relocated folder).
 
         Raises:
-            InvalidRequest: the path escapes the home.
+            InvalidRequest: the path escapes those folders or is no rollout file name.
         """
         try:
-            path = Path(raw)
-            if not path.is_absolute():
-                path = self.root / path
-            resolved = path.resolve(strict=False)
-            root = self.root.resolve(strict=False)
+            given = Path(raw)
+            if "\x00" in str(given):
+                raise ValueError("embedded NUL byte")
+            absolute = given if given.is_absolute() else self.root / given
+            found = [
+                p
+                for p in (
+                    self._inside_layout(Path(os.path.normpath(absolute))),
+                    self._inside_layout_resolved(absolute.resolve(strict=False)),
+                )
+                if p is not None
+            ]
         except (OSError, RuntimeError, ValueError) as exc:  # NUL bytes, symlink loops
             raise InvalidRequest(f"rollout path {str(raw)!r} cannot be used: {exc}") from None
-        roots = [root / SESSIONS_DIR, root / ARCHIVED_DIR]
-        if not any(resolved.is_relative_to(r) for r in roots):
+        if not found:
             raise InvalidRequest(
                 f"rollout path {str(raw)!r} is outside this Codex home's sessions and "
                 "archived_sessions folders"
             )
-        # Spelled under `root` as given (not symlink-resolved), as the store records paths.
-        return self.root / resolved.relative_to(root)
+        if parse_rollout_name(found[0].name) is None:
+            raise InvalidRequest(f"{found[0].name!r} is not a rollout file name")
+        return list(dict.fromkeys(found))
+
+    def _inside_layout(self, lexical: Path) -> Path | None:
+        for root in {self.root, Path(os.path.normpath(self.root.absolute()))}:
+            for folder in (SESSIONS_DIR, ARCHIVED_DIR):
+                base = root / folder
+                if lexical.is_relative_to(base) and lexical != base:
+                    return self.root / folder / lexical.relative_to(base)
+        return None
+
+    def _inside_layout_resolved(self, real: Path) -> Path | None:
+        for folder in (SESSIONS_DIR, ARCHIVED_DIR):
+            base = (self.root / folder).resolve(strict=False)
+            if real.is_relative_to(base) and real != base:
+                return self.root / folder / real.relative_to(base)
+        return None

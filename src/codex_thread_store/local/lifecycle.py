@@ -26,7 +26,8 @@ from .codex_db import PATCH_COLUMNS
 from .db import IndexDb
 from .layout import CodexHome, rollout_id_of
 from .lineage import history_base_of
-from .rollout_files import compressed_sibling, existing_rollout, read_lines_if_exists
+from .moves import move_rollout
+from .rollout_files import compressed_sibling, read_lines_if_exists
 from .writer_lock import writer_is_live
 
 if TYPE_CHECKING:
@@ -43,7 +44,9 @@ async def set_archived(store: LocalThreadStore, thread_id: str, *, archived: boo
     await _check_no_other_writer(store, thread_id, "archive" if archived else "unarchive")
     db = await store._index()
     for older in await _older_rollouts(db, thread):
-        moved = await asyncio.to_thread(_move_file, store.home, older, to_archive=archived)
+        moved = await asyncio.to_thread(
+            _move_file, store.home, older, _intents(store), to_archive=archived
+        )
         if moved is not None:
             await db.run(index.forget_file, str(older))
             await store._record_file(db, thread_id, moved)
@@ -77,28 +80,47 @@ async def _move(store: LocalThreadStore, thread: StoredThread, *, to_archive: bo
         return None
     src = Path(thread.rollout_path)
     live = store._live.get(thread.thread_id)
-    dst = await asyncio.to_thread(_move_file, store.home, src, to_archive=to_archive, touch=True)
-    if dst is None:
-        dst = store.home.archived_path_for(src) if to_archive else store.home.active_path_for(src)
-    if live is not None:
-        live.recorder.path = dst  # its open descriptor follows the rename
+    guard = live.mutex if live is not None else contextlib.nullcontext()
+    async with guard:  # no append of this store's writer lands in between
+        dst = await asyncio.to_thread(
+            _move_file, store.home, src, _intents(store), to_archive=to_archive, touch=True
+        )
+        if dst is None:
+            dst = (
+                store.home.archived_path_for(src) if to_archive else store.home.active_path_for(src)
+            )
+        if live is not None:
+            # A rename keeps the open file; a copy to another disk does not: reopen.
+            await asyncio.to_thread(live.recorder.move_to, dst)
     return dst
 
 
-def _move_file(home: CodexHome, src: Path, *, to_archive: bool, touch: bool = False) -> Path | None:
-    """Rename one rollout (plain or `.zst`) into the other folder: flat under
-    `archived_sessions/`, or back under the date its own name carries. `touch` marks it
-    as just updated when it comes back, as Codex does. None when it is not there."""
+def _move_file(
+    home: CodexHome, src: Path, intents: Path, *, to_archive: bool, touch: bool = False
+) -> Path | None:
+    """Move one rollout (plain or `.zst`, or a link as a link) into the other folder: flat
+    under `archived_sessions/`, or back under the date its own name carries (see
+    `moves.py` for folders on other file systems). `touch` marks it as just updated when
+    it comes back, as Codex does. None when it is not there."""
     dst = home.archived_path_for(src) if to_archive else home.active_path_for(src)
-    actual = existing_rollout(src)
-    if actual is None:
+    if os.path.lexists(src):
+        actual = src
+    elif os.path.lexists(compressed_sibling(src)):
+        actual = compressed_sibling(src)
+    else:
         return None
     target = dst if actual == src else compressed_sibling(dst)
     target.parent.mkdir(parents=True, exist_ok=True)
-    os.rename(actual, target)
+    move_rollout(actual, target, intents)
     if touch and not to_archive:
-        os.utime(target)  # an unarchived thread sorts as recently updated
+        # An unarchived thread sorts as recently updated (a link's own time: its target
+        # is never touched).
+        os.utime(target, follow_symlinks=False)
     return dst
+
+
+def _intents(store: LocalThreadStore) -> Path:
+    return store.config.own_dir / "moves"
 
 
 async def delete_thread(store: LocalThreadStore, thread_id: str) -> None:

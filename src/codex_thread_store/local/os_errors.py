@@ -30,6 +30,10 @@ def typed_os_error(
         return ResourceExhausted(f"{text}. Free some space, then retry")
     if exc.errno in _REFUSED:
         return PermissionDenied(f"{text}. The home or file is not writable by this user")
+    if exc.errno == errno.ELOOP:
+        return PermissionDenied(
+            f"{text}. It is a symbolic link, and this store never writes through links"
+        )
     if exc.errno in (errno.EISDIR, errno.ENOTDIR):
         return Unavailable(f"{text}. Something that is not a file is in its place", retryable=False)
     return Unavailable(f"{text}. Retry once the storage is healthy")

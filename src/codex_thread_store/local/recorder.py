@@ -148,7 +148,9 @@ class RolloutRecorder:
     def _open(self) -> int:
         if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            # Never through a link: a rollout that is a symbolic link is only read.
+            flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+            fd = os.open(self.path, flags, 0o644)
             try:
                 repair_torn_tail(fd)
             except BaseException:
@@ -159,6 +161,13 @@ class RolloutRecorder:
             os.ftruncate(self._fd, self._cut_at)
             self._cut_at = None
         return self._fd
+
+    def move_to(self, path: Path) -> None:
+        """The file now lives at `path` (archived, unarchived): write there from now on."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self.path = path
 
     def persist(self) -> None:
         """Materialize the file (session_meta first, then buffered lines) and sync it.

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..protocol.messages import message_texts
+from ..protocol.rollout import RolloutLine
 from ..types import StoredThread
 from .layout import CodexHome, parse_rollout_name
 from .lineage import inherited_prefix
@@ -93,6 +94,13 @@ def scan_file(
         return None
     mtime = datetime.fromtimestamp(stat.st_mtime, UTC)
     inherited = inherited_prefix(home, result.lines)
+    named = parse_rollout_name(path.name)
+    if actual.is_symlink() and (
+        named is None or not result.lines or _meta_id(result.lines[0]) != named.thread_id
+    ):
+        # A link is read only when it leads to a rollout of the thread its name says:
+        # a link can never bring another file into the home (doctor reports it).
+        return ScannedRollout(path, None, "", stat.st_size, stat.st_mtime_ns, result.malformed)
     thread = summarize_rollout(
         result.lines,
         path,
@@ -104,3 +112,10 @@ def scan_file(
     logical = [line.item for line in inherited + result.lines]
     body = "\n".join(" ".join(text.split()) for text in message_texts(logical))
     return ScannedRollout(path, thread, body, stat.st_size, stat.st_mtime_ns, result.malformed)
+
+
+def _meta_id(line: RolloutLine) -> str | None:
+    if line.item.type != "session_meta":
+        return None
+    meta = line.item.as_session_meta()
+    return None if meta is None else meta.id

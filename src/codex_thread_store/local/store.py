@@ -58,7 +58,7 @@ from ..types import (
     TurnPage,
     UpdateThreadMetadataParams,
 )
-from . import codex_mirror, forks, index, journal, lifecycle, names
+from . import codex_mirror, forks, index, journal, lifecycle, moves, names
 from .codex_db import PATCH_COLUMNS, CodexStateDb
 from .codex_history import CodexHistoryDb, detect_history_mode
 from .config import LocalThreadStoreConfig
@@ -157,6 +157,8 @@ class LocalThreadStore(ThreadStore):
         async with self._open_lock:
             if self._db is None:
                 self.config.own_dir.mkdir(parents=True, exist_ok=True)
+                if not self.read_only:  # a move to another disk a crash interrupted
+                    await asyncio.to_thread(moves.finish_moves, self.config.own_dir / "moves")
                 executor = ThreadPoolExecutor(1, thread_name_prefix="codex-thread-store-index")
                 path = self.config.index_path
                 timeout_ms = int(self.config.lock_timeout_s * 1000)
@@ -377,6 +379,12 @@ class LocalThreadStore(ThreadStore):
         if not thread.rollout_path:
             raise ThreadNotFound(params.thread_id, "it has no rollout file")
         path = Path(thread.rollout_path)
+        if await asyncio.to_thread(path.is_symlink):
+            raise PermissionDenied(
+                f"cannot resume thread {params.thread_id}: its rollout {path} is a symbolic "
+                "link, and this store never writes through links; replace the link with a "
+                "copy of the file to continue the thread here"
+            )
         lines = await asyncio.to_thread(read_lines_if_exists, path)
         mode = history_mode_of(
             params.history if params.history else [line.item for line in lines],
@@ -531,12 +539,18 @@ class LocalThreadStore(ThreadStore):
     async def read_thread_by_rollout_path(
         self, params: ReadThreadByRolloutPathParams
     ) -> StoredThread:
-        path = await asyncio.to_thread(self.home.resolve_inside, params.rollout_path)
+        spellings = await asyncio.to_thread(self.home.resolve_inside, params.rollout_path)
         db = await self._index()
-        thread = await db.run(index.thread_by_path, str(path))
-        if thread is None:
-            await self._maintenance.refresh(db, force=True)
-            thread = await db.run(index.thread_by_path, str(path))
+        thread = None
+        for refresh in (False, True):
+            if refresh:
+                await self._maintenance.refresh(db, force=True)
+            for path in spellings:
+                thread = await db.run(index.thread_by_path, str(path))
+                if thread is not None:
+                    break
+            if thread is not None:
+                break
         if thread is None:
             raise InvalidRequest(f"no thread rollout at {params.rollout_path}")
         thread = await self._get(thread.thread_id, include_archived=params.include_archived)

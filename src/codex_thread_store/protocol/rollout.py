@@ -169,6 +169,10 @@ class RolloutLine:
         return f"RolloutLine({self.timestamp}, {self.item!r}, ordinal={self.ordinal})"
 
 
+#: The longest line any reader decodes (64 MiB, the largest item `LocalThreadStore`
+#: writes by default); longer ones are skipped as malformed, so memory stays bounded.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+
 #: The deepest nesting of arrays and objects an item may have. Codex reads lines with
 #: serde_json, which refuses JSON nested 128 deep, so deeper items could be written but
 #: never read back by Codex (and deep enough ones exhaust Python's recursion).
@@ -202,6 +206,9 @@ def decode_line(raw: bytes | str) -> RolloutLine:
     """
     data = raw.encode() if isinstance(raw, str) else raw
     body = data.rstrip(b"\r\n")
+    if len(body) > MAX_LINE_BYTES:
+        # Decoding would take many times its size in memory: such a line is skipped.
+        raise MalformedLine(f"a line of {len(body)} bytes is over the {MAX_LINE_BYTES} read")
     try:
         value = _decoder.decode(body)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:

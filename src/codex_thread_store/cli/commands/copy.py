@@ -18,6 +18,7 @@ from ...copy import CopyEvent, CopyReport
 from ..console import emit_json
 from ..context import CliContext, pass_cli
 from ..exit_codes import CliError, ExitCode
+from ..safe_text import field
 
 __all__ = ["CopySummary", "copy_command"]
 
@@ -190,7 +191,7 @@ def _print_summary(summary: CopySummary, report: CopyReport) -> None:
             continue
         click.echo(f"{title} ({len(problems)}):")
         for thread_id, why in list(problems.items())[:_SHOWN]:
-            click.echo(f"  {thread_id}: {why}")
+            click.echo(f"  {thread_id}: {field(why)}")
         if len(problems) > _SHOWN:
             click.echo(f"  ... and {len(problems) - _SHOWN} more (see --json)")
     if not report.ok:

@@ -8,6 +8,7 @@ import click
 
 from ...store import ThreadStore
 from ..context import CliContext, pass_cli
+from ..safe_text import clean
 
 __all__ = ["export_command"]
 
@@ -62,6 +63,8 @@ def export_command(cli: CliContext, thread: str, fmt: str, output: Path | None) 
 
     data = cli.run(body)
     if output is None:
+        if fmt == "markdown":  # read on a terminal: its controls made visible
+            data = clean(data.decode()).encode()
         click.echo(data, nl=False)  # bytes go to the binary stream unchanged
         return
     output.write_bytes(data)

@@ -13,6 +13,7 @@ import click
 from ..console import emit_json
 from ..context import CliContext, pass_cli
 from ..exit_codes import ExitCode
+from ..safe_text import field
 
 if TYPE_CHECKING:
     from ...local import LocalThreadStore
@@ -114,7 +115,7 @@ def doctor_command(ctx: click.Context, cli: CliContext, repair: bool, as_json: b
 def _print_report(report: HomeCheck, repair: bool) -> None:
     db = "" if report.codex_db_rows is None else f", {report.codex_db_rows:,} Codex DB rows"
     click.echo(
-        f"checked {report.home}: {report.rollout_files:,} rollout files, "
+        f"checked {field(report.home)}: {report.rollout_files:,} rollout files, "
         f"{report.index_rows:,} index rows{db}"
     )
     _print_findings(report.findings, repaired=repair)
@@ -136,10 +137,13 @@ def _print_findings(findings: Sequence[Finding], *, repaired: bool) -> None:
     for kind, group in by_kind.items():
         click.echo(f"{kind} ({len(group)}):")
         for finding in group[:_SHOWN_PER_KIND]:
-            where = finding.path or finding.thread_id or ""
+            where = field(finding.path or finding.thread_id or "")
             done = f" -> repaired: {finding.repaired}" if repaired and finding.repaired else ""
+            done = field(done)
             click.echo(
-                f"  {where}: {finding.detail}{done}" if where else f"  {finding.detail}{done}"
+                f"  {where}: {field(finding.detail)}{done}"
+                if where
+                else f"  {field(finding.detail)}{done}"
             )
         if len(group) > _SHOWN_PER_KIND:
             click.echo(f"  ... and {len(group) - _SHOWN_PER_KIND} more (see --json)")

@@ -13,6 +13,7 @@ from ...types import ArchiveThreadParams, DeleteThreadParams, ReadThreadParams, 
 from ..console import emit_json, stdin_is_terminal
 from ..context import CliContext, pass_cli
 from ..exit_codes import CliError, ExitCode
+from ..safe_text import field
 
 __all__ = [
     "archive_command",
@@ -31,7 +32,7 @@ def _report(thread: StoredThread, as_json: bool, message: str) -> None:
     if as_json:
         emit_json(thread)
     else:
-        click.echo(message)
+        click.echo(field(message))
 
 
 @click.command("rename")

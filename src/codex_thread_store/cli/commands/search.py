@@ -10,6 +10,7 @@ from ..console import emit_json, emit_jsonl, out_console, stderr_is_terminal, st
 from ..context import CliContext, pass_cli
 from ..exit_codes import CliError, ExitCode
 from ..pages import collect_pages
+from ..safe_text import field
 
 __all__ = ["search_command"]
 
@@ -100,10 +101,11 @@ def _print_results(
 
     if not stdout_is_terminal():
         for r in results:
-            click.echo(f"{r.thread.thread_id}\t{thread_label(r.thread, 200)}\t{r.snippet}")
+            label, found = field(thread_label(r.thread, 200)), field(r.snippet)
+            click.echo(f"{r.thread.thread_id}\t{label}\t{found}")
         return
     if not results:
-        click.echo(f"no thread matches {text!r}", err=True)
+        click.echo(f"no thread matches {field(repr(text))}", err=True)
         return
     from rich.text import Text
 
@@ -113,8 +115,8 @@ def _print_results(
         head = Text()
         head.append(shorts.get(r.thread.thread_id, r.thread.thread_id), style="cyan")
         head.append("  ")
-        head.append(thread_label(r.thread, 80), style="bold" if r.thread.name else "")
-        snippet = Text("    " + r.snippet)
+        head.append(field(thread_label(r.thread, 80)), style="bold" if r.thread.name else "")
+        snippet = Text("    " + field(r.snippet))
         snippet.highlight_words(words, style="bold black on yellow", case_sensitive=False)
         console.print(head)
         console.print(snippet)

@@ -12,6 +12,7 @@ from ...store import ThreadStore
 from ...types import StoredThread
 from ..console import emit_json, out_console, stdout_is_terminal
 from ..context import CliContext, pass_cli
+from ..safe_text import field
 
 __all__ = ["Bucket", "StoreStats", "stats_command"]
 
@@ -123,10 +124,11 @@ def _print_stats(stats: StoreStats) -> None:
     if not stdout_is_terminal():
         for title, rows in _sections(stats):
             for key, b in rows:
-                click.echo(f"{title}\t{key}\t{b.threads}\t{b.turns}\t{b.bytes}")
+                click.echo(f"{title}\t{field(key)}\t{b.threads}\t{b.turns}\t{b.bytes}")
         return
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     console = out_console()
     for title, rows in _sections(stats):
@@ -135,5 +137,5 @@ def _print_stats(stats: StoreStats) -> None:
         for column in ("threads", "turns", "size"):
             table.add_column(column, justify="right")
         for key, b in rows:
-            table.add_row(key, f"{b.threads:,}", f"{b.turns:,}", _size(b.bytes))
+            table.add_row(Text(field(key)), f"{b.threads:,}", f"{b.turns:,}", _size(b.bytes))
         console.print(table)
