@@ -364,3 +364,25 @@ async def test_a_temporary_file_of_a_killed_import_is_reported_and_removed(
     await repair(home, check)
     assert not leftover.exists()
     assert kinds(home) == []
+
+
+async def test_a_line_too_long_to_decode_is_skipped_and_the_thread_still_reads(
+    tmp_path: Path,
+) -> None:
+    """A 70 MB line (over the 64 MiB readers decode): decoding it would take several
+    times its size in memory, so it is skipped like any unreadable line."""
+    home = tmp_path / "home"
+    await make_home(home)
+    rollout = sorted(home.rglob("rollout-*.jsonl"))[0]
+    huge = '{"timestamp":"2026-01-01T00:00:00.000Z","type":"event_msg","payload":{"type":"x","t":"'
+    with rollout.open("a") as fh:
+        fh.write(huge + "y" * (70 * 1024 * 1024) + '"}}\n')
+    drop_index(home)
+
+    await everything_works(home)
+    assert "malformed_lines" in kinds(home)
+
+
+def test_a_store_cannot_be_set_to_write_lines_readers_would_skip() -> None:
+    with pytest.raises(InvalidRequest, match="max_item_bytes"):
+        LocalThreadStoreConfig(max_item_bytes=65 * 1024 * 1024)

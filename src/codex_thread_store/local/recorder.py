@@ -26,7 +26,7 @@ from typing import Literal
 
 import msgspec
 
-from ..errors import InvalidRequest, ResourceExhausted
+from ..errors import Conflict, InvalidRequest, ResourceExhausted
 from ..protocol.rollout import RolloutItem, RolloutLine, encode_line
 from ..timeutil import format_rfc3339_ms
 from .os_errors import typed_os_error
@@ -111,6 +111,8 @@ class RolloutRecorder:
         """
         if not lines:
             return
+        if self.closed:
+            raise Conflict(f"the writer of {self.path.name} is closed; resume the thread first")
         if not self._materialized:
             self._pending.extend(lines)
             if counts_as_items:
