@@ -31,7 +31,13 @@ from codex_thread_store import (
     ThreadStoreError,
     UpdateThreadMetadataParams,
 )
-from codex_thread_store.local import LocalThreadStore, LocalThreadStoreConfig, index, journal
+from codex_thread_store.local import (
+    LocalThreadStore,
+    LocalThreadStoreConfig,
+    index,
+    index_queries,
+    journal,
+)
 from codex_thread_store.local import names as names_module
 from codex_thread_store.local.doctor import examine, repair
 from codex_thread_store.memory import InMemoryThreadStore
@@ -121,7 +127,7 @@ async def test_damage_found_in_the_middle_of_an_operation_heals_and_the_operatio
 ) -> None:
     home = tmp_path / "home"
     await make_home(home)
-    real = index.list_threads
+    real = index_queries.list_threads
     calls = {"n": 0}
 
     def damaged_once(conn: sqlite3.Connection, *args: Any, **kwargs: Any) -> Any:
@@ -130,7 +136,7 @@ async def test_damage_found_in_the_middle_of_an_operation_heals_and_the_operatio
             raise sqlite3.DatabaseError("database disk image is malformed")
         return real(conn, *args, **kwargs)
 
-    monkeypatch.setattr(index, "list_threads", damaged_once)
+    monkeypatch.setattr(index_queries, "list_threads", damaged_once)
     async with store_at(home) as store:
         page = await store.list_threads(ListThreadsParams(page_size=100))
     assert len(page.items) == THREADS

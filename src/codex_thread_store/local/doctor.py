@@ -42,7 +42,7 @@ import msgspec
 from ..errors import Conflict
 from ..importer import IMPORT_TEMP_MARK
 from ..protocol.rollout import MAX_LINE_BYTES, MalformedLine, RolloutLine, decode_line
-from . import index, journal, names
+from . import index, index_file, journal, names
 from .codex_db import CODEX_STATE_DB
 from .config import LocalThreadStoreConfig
 from .index_reader import IndexReader
@@ -285,12 +285,12 @@ def _examine_index(check: HomeCheck, home: Path, paths_by_id: dict[str, list[Pat
         try:
             problem = reader.problem()
             version = reader.schema_version() if problem is None else None
-            if problem is None and version == index.SCHEMA_VERSION:
+            if problem is None and version == index_file.SCHEMA_VERSION:
                 bad = reader.undecodable_rows()
                 if bad:
                     problem = f"damaged: {bad} row(s) cannot be read back"
             elif problem is None:
-                problem = f"schema version {version}, this library uses {index.SCHEMA_VERSION}"
+                problem = f"schema version {version}, this library uses {index_file.SCHEMA_VERSION}"
             if problem is None:
                 rows = reader.rows()
                 states = reader.file_states()

@@ -1,123 +1,39 @@
-"""Our SQLite index of a Codex home: schema, migrations and queries (sync functions).
+"""Our SQLite index of a Codex home: its rows (threads, search text, files, folders,
+watermarks) and the writes that keep them (sync functions).
 
 The rollout JSONL files are the truth; this file is derived and can be deleted at
 any time. Each function takes an open connection and runs one transaction; the
-store runs them on the single thread that owns the connection.
-
-Schema version lives in `PRAGMA user_version`. An index from an older version,
-or one that fails `PRAGMA quick_check`, is moved aside (never deleted) and
-rebuilt from the rollouts.
+store runs them on the single thread that owns the connection. The file itself
+(schema, opening, moving aside) is `index_file.py`; listing and search are
+`index_queries.py`.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sqlite3
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from ..codec import decode_json, encode_json
-from ..cursors import decode_cursor, encode_cursor
-from ..errors import InvalidRequest
 from ..patch import ThreadMetadataPatch
 from ..projection import apply_patch
-from ..search_text import search_words
 from ..timeutil import to_ms
 from ..types import (
-    ListThreadsParams,
-    RelationKind,
-    SearchThreadsParams,
-    SortDirection,
     StoredThread,
-    ThreadSortKey,
 )
 from .db import rollback
 from .layout import rollout_generation
 
 __all__ = [
-    "SCHEMA_VERSION",
-    "connect_quick",
     "FileState",
     "delete_thread",
     "get_thread",
-    "list_threads",
-    "move_aside",
-    "open_index",
-    "search_threads",
     "upsert_thread",
 ]
-
-#: 2: `forked_from_id` column; search text stored as one FTS row per append.
-#: 3: FTS rows index the casefolded text (`folded`) and keep the original for snippets.
-#: 4: `history_mode` column (which rollouts Codex's projection must cover).
-#: 5: revert rollouts (`<thread>_<rollout>.jsonl`) are indexed, `files` by thread.
-SCHEMA_VERSION = 5
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS threads (
-    thread_id TEXT PRIMARY KEY,
-    archived INTEGER NOT NULL,
-    created_at_ms INTEGER NOT NULL,
-    updated_at_ms INTEGER NOT NULL,
-    recency_at_ms INTEGER NOT NULL,
-    source_text TEXT NOT NULL,
-    source_kind TEXT NOT NULL,
-    model_provider TEXT NOT NULL,
-    cwd TEXT NOT NULL,
-    parent_thread_id TEXT,
-    forked_from_id TEXT,
-    meta_search TEXT NOT NULL,
-    rollout_path TEXT,
-    live_only INTEGER NOT NULL DEFAULT 0,
-    history_mode TEXT NOT NULL DEFAULT 'legacy',
-    data BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS threads_created ON threads(archived, created_at_ms, thread_id);
-CREATE INDEX IF NOT EXISTS threads_updated ON threads(archived, updated_at_ms, thread_id);
-CREATE INDEX IF NOT EXISTS threads_recency ON threads(archived, recency_at_ms, thread_id);
-CREATE INDEX IF NOT EXISTS threads_parent ON threads(parent_thread_id);
-CREATE INDEX IF NOT EXISTS threads_path ON threads(rollout_path);
-CREATE INDEX IF NOT EXISTS threads_forked_from ON threads(forked_from_id);
--- Search text: one FTS row per append; `text_rows` maps FTS rowids to threads
--- (an FTS5 UNINDEXED column would make every per-thread lookup a full scan).
--- `folded` is `body.casefold()`: queries are casefolded in Python (ß → ss, full
--- Unicode), which neither SQLite's lower() nor the trigram tokenizer does.
-CREATE VIRTUAL TABLE IF NOT EXISTS thread_text USING fts5(
-    body UNINDEXED, folded, tokenize = 'trigram'
-);
-CREATE TABLE IF NOT EXISTS text_rows (
-    id INTEGER PRIMARY KEY,
-    thread_id TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS text_rows_thread ON text_rows(thread_id, id);
-CREATE TABLE IF NOT EXISTS files (
-    path TEXT PRIMARY KEY,
-    thread_id TEXT,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS files_thread ON files(thread_id);
-CREATE TABLE IF NOT EXISTS watermarks (
-    key TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS dirs (
-    path TEXT PRIMARY KEY,
-    mtime_ns INTEGER NOT NULL
-);
-"""
-
-_SORT_COLUMNS = {
-    ThreadSortKey.CREATED_AT: "created_at_ms",
-    ThreadSortKey.UPDATED_AT: "updated_at_ms",
-    ThreadSortKey.RECENCY_AT: "recency_at_ms",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,123 +42,6 @@ class FileState:
     thread_id: str | None
     size: int
     mtime_ns: int
-
-
-def open_index(
-    path: Path, *, busy_timeout_ms: int = 10000
-) -> tuple[sqlite3.Connection, str | None]:
-    """Open (creating or replacing as needed) the index at `path`.
-
-    Returns the connection and why it must be rebuilt (None when it is current).
-    Several processes may open a home at once: an `flock` on `<index>.lock` makes the
-    check, the move-aside and the schema creation one step, so no process ever sees
-    another's half-created file (schema version 0) and moves it aside as "old".
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        return _open_index_locked(path, busy_timeout_ms)
-    finally:
-        os.close(fd)
-
-
-def _open_index_locked(path: Path, busy_timeout_ms: int) -> tuple[sqlite3.Connection, str | None]:
-    reason: str | None = None
-    if not path.exists():
-        reason = "no index yet"
-    else:
-        problem = _check(path)
-        if problem is not None:
-            aside = _move_aside(path, problem[0])
-            reason = f"{problem[1]}; the old file was moved to {aside.name}"
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-    if reason is not None:  # a current index is opened without a write: no lock to wait for
-        conn.executescript(_SCHEMA)
-        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-    checked = conn.execute("SELECT value FROM watermarks WHERE key = 'quick_check_at'").fetchone()
-    if reason is not None or checked is None or time.time() - checked[0] > QUICK_CHECK_EVERY_S:
-        if reason is None:
-            conn.execute(f"PRAGMA busy_timeout={QUICK_BUSY_TIMEOUT_MS}")
-        try:
-            set_watermark(conn, "quick_check_at", int(time.time()))  # just checked, or new
-        except sqlite3.OperationalError:
-            if reason is not None:
-                raise
-            # Another process holds the write lock: the check runs again next time.
-        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-    return conn, reason
-
-
-#: How long a refresh (a write on behalf of a read) waits for another process's lock
-#: before it gives up and lets the read go on from what the index holds.
-QUICK_BUSY_TIMEOUT_MS = 50
-
-
-def connect_quick(path: Path) -> sqlite3.Connection:
-    """A second connection to an open index, for the refresh's writes: it waits for
-    another process's lock only briefly (see `QUICK_BUSY_TIMEOUT_MS`)."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout={QUICK_BUSY_TIMEOUT_MS}")
-    return conn
-
-
-def move_aside(path: Path, kind: str) -> Path:
-    """Move a damaged index (and its WAL files) aside, never deleting it, under the same
-    lock as `open_index`; the next open builds a new one. Returns where it went."""
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        return _move_aside(path, kind)
-    finally:
-        os.close(fd)
-
-
-def _move_aside(path: Path, kind: str) -> Path:
-    aside = path.with_name(f"{path.name}.{kind}-{int(time.time())}")
-    n = 1
-    while aside.exists():  # two damages in one second: keep both
-        aside = path.with_name(f"{path.name}.{kind}-{int(time.time())}-{n}")
-        n += 1
-    for suffix in ("", "-wal", "-shm"):
-        src = Path(str(path) + suffix)
-        if src.exists():
-            src.rename(Path(str(aside) + suffix))
-    return aside
-
-
-#: `PRAGMA quick_check` reads the whole file (seconds at 100k threads), so opening a store
-#: runs it at most this often; every open still reads the header, schema and a row.
-QUICK_CHECK_EVERY_S = 24 * 3600
-
-
-def _check(path: Path) -> tuple[str, str] | None:
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            conn.execute("PRAGMA busy_timeout=10000")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version != SCHEMA_VERSION:
-                return "old", (
-                    f"the index had schema version {version}, this library uses {SCHEMA_VERSION}"
-                )
-            conn.execute("SELECT thread_id FROM threads LIMIT 1").fetchall()
-            row = conn.execute(
-                "SELECT value FROM watermarks WHERE key = 'quick_check_at'"
-            ).fetchone()
-            ok = "ok"
-            if row is None or time.time() - row[0] > QUICK_CHECK_EVERY_S:
-                ok = conn.execute("PRAGMA quick_check").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        return "corrupt", f"the index was unreadable ({exc})"
-    if ok != "ok":
-        return "corrupt", f"the index failed its integrity check ({ok})"
-    return None
 
 
 def _meta_search(thread: StoredThread) -> str:
@@ -635,135 +434,3 @@ def apply_overlays(
         rollback(conn)
         raise
     return changed
-
-
-def _where(params: ListThreadsParams | SearchThreadsParams) -> tuple[list[str], list[Any]]:
-    clauses = ["archived = ?"]
-    args: list[Any] = [1 if params.archived else 0]
-    if params.allowed_sources:
-        clauses.append(f"source_text IN ({','.join('?' * len(params.allowed_sources))})")
-        args.extend(s.to_db_text() for s in params.allowed_sources)
-    return clauses, args
-
-
-def _page(
-    conn: sqlite3.Connection,
-    clauses: list[str],
-    args: list[Any],
-    *,
-    sort_key: ThreadSortKey,
-    direction: SortDirection,
-    page_size: int,
-    cursor: str | None,
-    kind: str,
-) -> tuple[list[StoredThread], str | None]:
-    column = _SORT_COLUMNS[sort_key]
-    desc = direction is SortDirection.DESC
-    if cursor is not None:
-        value = decode_cursor(cursor, kind, s=sort_key.value, d=direction.value)
-        anchor_v, anchor_id = value.get("v"), value.get("id")
-        if not isinstance(anchor_v, int) or not isinstance(anchor_id, str):
-            raise InvalidRequest("cursor is not valid; restart the listing without a cursor")
-        op = "<" if desc else ">"
-        clauses = [*clauses, f"({column}, thread_id) {op} (?, ?)"]
-        args = [*args, anchor_v, anchor_id]
-    order = "DESC" if desc else "ASC"
-    sql = (
-        f"SELECT data, {column} FROM threads WHERE {' AND '.join(clauses)}"
-        f" ORDER BY {column} {order}, thread_id {order} LIMIT ?"
-    )
-    rows = conn.execute(sql, [*args, page_size + 1]).fetchall()
-    threads = [decode_json(row[0], StoredThread) for row in rows[:page_size]]
-    next_cursor = None
-    if len(rows) > page_size:
-        last_value = rows[page_size - 1][1]
-        next_cursor = encode_cursor(
-            kind,
-            s=sort_key.value,
-            d=direction.value,
-            v=last_value,
-            id=threads[-1].thread_id,
-        )
-    return threads, next_cursor
-
-
-def list_threads(
-    conn: sqlite3.Connection, params: ListThreadsParams
-) -> tuple[list[StoredThread], str | None]:
-    """One page, O(page) through the (archived, sort column, id) indexes."""
-    clauses, args = _where(params)
-    if params.source_kinds is not None:
-        kinds = set(params.source_kinds)
-        if "subAgent" in kinds:
-            clauses.append(
-                f"(source_kind LIKE 'subAgent%' OR source_kind IN ({','.join('?' * len(kinds))}))"
-            )
-        else:
-            clauses.append(f"source_kind IN ({','.join('?' * len(kinds))})")
-        args.extend(sorted(kinds))
-    if params.model_providers:
-        clauses.append(f"model_provider IN ({','.join('?' * len(params.model_providers))})")
-        args.extend(params.model_providers)
-    if params.cwd_filters is not None:
-        clauses.append(f"cwd IN ({','.join('?' * len(params.cwd_filters))})")
-        args.extend(params.cwd_filters)
-    for word in search_words(params.search_term or ""):
-        clauses.append("instr(meta_search, ?) > 0")
-        args.append(word)
-    if params.relation_filter is not None:
-        root = params.relation_filter.thread_id
-        if params.relation_filter.kind is RelationKind.DIRECT_CHILDREN_OF:
-            clauses.append("parent_thread_id = ?")
-            args.append(root)
-        else:
-            clauses.append(
-                "thread_id IN (WITH RECURSIVE d(id) AS ("
-                " SELECT thread_id FROM threads WHERE parent_thread_id = ?"
-                " UNION SELECT t.thread_id FROM threads t JOIN d ON t.parent_thread_id = d.id)"
-                " SELECT id FROM d WHERE id <> ?)"
-            )
-            args.extend([root, root])
-    return _page(
-        conn,
-        clauses,
-        args,
-        sort_key=params.sort_key,
-        direction=params.sort_direction,
-        page_size=params.page_size,
-        cursor=params.cursor,
-        kind="threads",
-    )
-
-
-def search_threads(
-    conn: sqlite3.Connection, params: SearchThreadsParams
-) -> tuple[list[tuple[StoredThread, str]], str | None]:
-    """Threads whose metadata or message text holds every word; returns (thread, body)."""
-    clauses, args = _where(params)
-    for word in search_words(params.search_term):
-        if len(word) >= 3:
-            phrase = '"' + word.replace('"', '""') + '"'
-            clauses.append(
-                "(instr(meta_search, ?) > 0 OR thread_id IN"
-                " (SELECT thread_id FROM text_rows WHERE id IN"
-                "  (SELECT rowid FROM thread_text WHERE thread_text MATCH ?)))"
-            )
-            args.extend([word, phrase])
-        else:
-            clauses.append(
-                "(instr(meta_search, ?) > 0 OR thread_id IN"
-                " (SELECT thread_id FROM text_rows WHERE id IN"
-                "  (SELECT rowid FROM thread_text WHERE instr(folded, ?) > 0)))"
-            )
-            args.extend([word, word])
-    threads, cursor = _page(
-        conn,
-        clauses,
-        args,
-        sort_key=params.sort_key,
-        direction=params.sort_direction,
-        page_size=params.page_size,
-        cursor=params.cursor,
-        kind="search",
-    )
-    return [(t, get_body(conn, t.thread_id)) for t in threads], cursor

@@ -10,21 +10,18 @@ are also journaled so a rebuild keeps them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import functools
 import logging
-from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 import msgspec
 
 from ..errors import Conflict, InvalidRequest, PermissionDenied, ThreadNotFound, ThreadStoreError
-from ..patch import ThreadMetadataPatch
 from ..policy import persisted_rollout_items
 from ..projection import apply_patch, initial_session_meta, thread_from_create
 from ..protocol.items import HistorySegment, ThreadHistoryView
@@ -58,18 +55,28 @@ from ..types import (
     TurnPage,
     UpdateThreadMetadataParams,
 )
-from . import codex_mirror, forks, index, journal, lifecycle, moves, names
+from . import (
+    codex_mirror,
+    forks,
+    healing,
+    index,
+    index_file,
+    index_queries,
+    lifecycle,
+    metadata_writes,
+    moves,
+)
 from .codex_db import PATCH_COLUMNS, CodexStateDb
 from .codex_history import CodexHistoryDb, detect_history_mode
 from .config import LocalThreadStoreConfig
-from .db import IndexDamaged, IndexDb
+from .db import IndexDb
+from .healing import heals_index
 from .layout import CodexHome
 from .lineage import (
     history_segments,
     inherited_prefix,
 )
 from .maintenance import IndexMaintenance
-from .os_errors import typed_os_error
 from .recorder import RolloutRecorder
 from .rollout_files import existing_rollout, read_lines_if_exists
 from .writer_lock import WriterLock
@@ -82,25 +89,6 @@ T = TypeVar("T")
 
 #: Appends up to this size are written on the event loop (see `append_items`).
 _INLINE_WRITE_BYTES = 256 * 1024
-
-
-def _heals_index(
-    method: Callable[Concatenate[LocalThreadStore, P], Coroutine[Any, Any, T]],
-) -> Callable[Concatenate[LocalThreadStore, P], Coroutine[Any, Any, T]]:
-    """Run the operation; if the index turns out damaged, move it aside, rebuild it from
-    the rollouts and run the operation once more. Every wrapped operation is safe to
-    repeat after such a failure: none acknowledges a write the index alone holds."""
-
-    @functools.wraps(method)
-    async def healing(self: LocalThreadStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        generation = self._index_generation
-        try:
-            return await method(self, *args, **kwargs)
-        except IndexDamaged as exc:
-            await self._set_index_aside(exc, generation)
-        return await method(self, *args, **kwargs)
-
-    return healing
 
 
 @dataclass
@@ -164,15 +152,16 @@ class LocalThreadStore(ThreadStore):
                 timeout_ms = int(self.config.lock_timeout_s * 1000)
                 loop = asyncio.get_running_loop()
                 conn, reason = await loop.run_in_executor(
-                    executor, functools.partial(index.open_index, path, busy_timeout_ms=timeout_ms)
+                    executor,
+                    functools.partial(index_file.open_index, path, busy_timeout_ms=timeout_ms),
                 )
-                quick = await loop.run_in_executor(executor, index.connect_quick, path)
+                quick = await loop.run_in_executor(executor, index_file.connect_quick, path)
                 db = IndexDb(conn, executor, path=path, quick=quick)
                 self.rebuild_reason = reason
                 await asyncio.to_thread(self._maintenance.compact_journal_if_big)
                 if reason is not None:
                     await self._maintenance.rebuild(db)
-                    await self._restore_unwritten(db)
+                    await healing.restore_unwritten(self, db)
                 else:
                     await self._maintenance.refresh(db, force=True)
                 if not self.read_only:
@@ -183,27 +172,6 @@ class LocalThreadStore(ThreadStore):
                 self._db = db
         return self._db
 
-    async def _set_index_aside(self, damage: IndexDamaged, generation: int) -> None:
-        """Move a damaged index aside (unless another operation already replaced it since
-        `generation`); the next `_index()` rebuilds it from the rollouts."""
-        async with self._open_lock:
-            if generation != self._index_generation:
-                return
-            self._index_generation += 1
-            db, self._db = self._db, None
-            if db is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.to_thread(db.close)
-            aside = await asyncio.to_thread(index.move_aside, self.config.index_path, "corrupt")
-            log.warning("%s; moved to %s, rebuilding", damage.message, aside.name)
-
-    async def _restore_unwritten(self, db: IndexDb) -> None:
-        """A rebuilt index knows only what is on disk: give back the rows of live threads
-        that are not written yet."""
-        for live in self._live.values():
-            if live.unwritten is not None and not live.recorder.materialized:
-                await db.run(index.upsert_thread, live.unwritten, body="", live_only=True)
-
     async def aclose(self) -> None:
         for thread_id in list(self._live):
             await self.discard_thread(thread_id)
@@ -213,13 +181,13 @@ class LocalThreadStore(ThreadStore):
             await db.call(self.codex_history.close)
             await asyncio.to_thread(db.close)
 
-    @_heals_index
+    @heals_index
     async def reindex(self) -> int:
         """Rebuild the index from the rollouts now; returns the number of threads indexed."""
         db = await self._index()
         return await self._maintenance.rebuild(db)
 
-    @_heals_index
+    @heals_index
     async def sync_codex_row(self, thread_id: str) -> bool:
         """Write the thread's whole row into Codex's `state_5.sqlite` (insert, or update
         every column we own), e.g. after a rollout was copied in from elsewhere. Returns
@@ -320,7 +288,7 @@ class LocalThreadStore(ThreadStore):
         )
 
     # -- live writers -----------------------------------------------------------------
-    @_heals_index
+    @heals_index
     async def create_thread(self, params: CreateThreadParams) -> None:
         self._check_writable("create a thread")
         params = params.with_history_mode(self.default_history_mode())
@@ -364,13 +332,13 @@ class LocalThreadStore(ThreadStore):
             recorder, lock, params.history_mode or "legacy", unwritten=thread
         )
 
-    @_heals_index
+    @heals_index
     async def fork_point(self, params: ForkPointParams) -> HistoryBase:
         """The end of the thread's durable rollout: a fork created with it as its
         `history_base` shares the history written so far, as Codex's `thread/fork` does."""
         return await forks.fork_point(self, params)
 
-    @_heals_index
+    @heals_index
     async def resume_thread(self, params: ResumeThreadParams) -> None:
         self._check_writable("resume a thread")
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
@@ -405,7 +373,7 @@ class LocalThreadStore(ThreadStore):
         )
         self._live[params.thread_id] = _Live(recorder, lock, mode)
 
-    @_heals_index
+    @heals_index
     async def append_items(self, params: AppendThreadItemsParams) -> None:
         live = self._live.get(params.thread_id)
         if live is not None:
@@ -431,7 +399,7 @@ class LocalThreadStore(ThreadStore):
             if texts:
                 live.pending_text.append("\n".join(" ".join(t.split()) for t in texts))
 
-    @_heals_index
+    @heals_index
     async def persist_thread(self, thread_id: str) -> None:
         live = self._live_writer(thread_id)
         db = await self._index()
@@ -472,7 +440,7 @@ class LocalThreadStore(ThreadStore):
         if live.history_mode == "paginated":
             await codex_mirror.project(self, db, live.recorder.path)
 
-    @_heals_index
+    @heals_index
     async def flush_thread(self, thread_id: str) -> None:
         live = self._live_writer(thread_id)
         db = await self._index()
@@ -519,12 +487,12 @@ class LocalThreadStore(ThreadStore):
                 log.warning("forgetting unwritten thread %s failed: %s", thread_id, exc)
 
     # -- reads ------------------------------------------------------------------------
-    @_heals_index
+    @heals_index
     async def load_history(self, params: LoadThreadHistoryParams) -> StoredThreadHistory:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
         return await self._history(thread)
 
-    @_heals_index
+    @heals_index
     async def read_thread(self, params: ReadThreadParams) -> StoredThread:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
         return await self._with_history(thread, params.include_history)
@@ -535,7 +503,7 @@ class LocalThreadStore(ThreadStore):
         history = await self._history(thread)
         return msgspec.structs.replace(thread, history=history)
 
-    @_heals_index
+    @heals_index
     async def read_thread_by_rollout_path(
         self, params: ReadThreadByRolloutPathParams
     ) -> StoredThread:
@@ -556,23 +524,23 @@ class LocalThreadStore(ThreadStore):
         thread = await self._get(thread.thread_id, include_archived=params.include_archived)
         return await self._with_history(thread, params.include_history)
 
-    @_heals_index
+    @heals_index
     async def list_threads(self, params: ListThreadsParams) -> ThreadPage:
         db = await self._index()
         if params.cwd_filters is not None and not params.cwd_filters:
             return ThreadPage(items=[])
         if not params.use_state_db_only:
             await self._maintenance.refresh(db)
-        items, cursor = await db.run(index.list_threads, params)
+        items, cursor = await db.run(index_queries.list_threads, params)
         return ThreadPage(items=items, next_cursor=cursor)
 
-    @_heals_index
+    @heals_index
     async def search_threads(self, params: SearchThreadsParams) -> ThreadSearchPage:
         db = await self._index()
         await self._maintenance.refresh(db)
         for thread_id, live in list(self._live.items()):
             await self._index_pending_text(db, thread_id, live)
-        hits, cursor = await db.run(index.search_threads, params)
+        hits, cursor = await db.run(index_queries.search_threads, params)
         words = search_words(params.search_term)
         results = []
         for thread, body in hits:
@@ -583,18 +551,18 @@ class LocalThreadStore(ThreadStore):
             )
         return ThreadSearchPage(items=results, next_cursor=cursor)
 
-    @_heals_index
+    @heals_index
     async def list_turns(self, params: ListTurnsParams) -> TurnPage:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
         return page_turns(params.thread_id, await self._history_view(thread), params)
 
-    @_heals_index
+    @heals_index
     async def list_items(self, params: ListItemsParams) -> ItemPage:
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
         return page_items(params.thread_id, await self._history_view(thread), params)
 
     # -- metadata and lifecycle ---------------------------------------------------------
-    @_heals_index
+    @heals_index
     async def update_thread_metadata(self, params: UpdateThreadMetadataParams) -> StoredThread:
         self._check_writable("change a thread's metadata")
         thread = await self._get(params.thread_id, include_archived=params.include_archived)
@@ -606,7 +574,9 @@ class LocalThreadStore(ThreadStore):
         live_only = params.thread_id in self._live and await db.run(
             index.is_live_only, params.thread_id
         )
-        await self._save_patch(db, params.thread_id, patch, updated, live_only=live_only)
+        await metadata_writes.save_patch(
+            self, db, params.thread_id, patch, updated, live_only=live_only
+        )
         if live_only:
             self._live[params.thread_id].unwritten = updated
         if not live_only:  # Codex gets a row only once the rollout exists, as its own do
@@ -616,53 +586,17 @@ class LocalThreadStore(ThreadStore):
                 await db.call(self.codex_db.set_name, params.thread_id, patch.name or None)
         return updated
 
-    async def _save_patch(
-        self,
-        db: IndexDb,
-        thread_id: str,
-        patch: ThreadMetadataPatch,
-        updated: StoredThread,
-        *,
-        live_only: bool,
-    ) -> None:
-        """The name in Codex's `session_index.jsonl`, the patch in our journal, the row in
-        the index: all three or none (each written one is taken back if a later fails).
-        Codex's own row follows afterwards and is best effort, as always."""
-        undo: list[Callable[[], bool]] = []
-        try:
-            if patch.name is not msgspec.UNSET:
-                undo.append(
-                    await asyncio.to_thread(
-                        names.append_name, self.home.session_index, thread_id, patch.name
-                    )
-                )
-            undo.append(
-                await asyncio.to_thread(
-                    journal.append_patch, self.config.journal_path, thread_id, patch
-                )
-            )
-            await db.run(index.upsert_thread, updated, live_only=live_only)
-        except BaseException as exc:
-            for take_back in reversed(undo):
-                if not await asyncio.to_thread(take_back):
-                    log.warning("could not take back part of thread %s's patch", thread_id)
-            if isinstance(exc, OSError):
-                raise typed_os_error(
-                    exc, "saving the metadata of thread", thread_id, "nothing was changed"
-                ) from exc
-            raise
-
-    @_heals_index
+    @heals_index
     async def archive_thread(self, params: ArchiveThreadParams) -> None:
         self._check_writable("archive a thread")
         await lifecycle.set_archived(self, params.thread_id, archived=True)
 
-    @_heals_index
+    @heals_index
     async def unarchive_thread(self, params: ArchiveThreadParams) -> StoredThread:
         self._check_writable("unarchive a thread")
         return await lifecycle.set_archived(self, params.thread_id, archived=False)
 
-    @_heals_index
+    @heals_index
     async def delete_thread(self, params: DeleteThreadParams) -> None:
         self._check_writable("delete a thread")
         await lifecycle.delete_thread(self, params.thread_id)
