@@ -11,8 +11,9 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv with $($python --version)"
   "$python" -m venv .venv
 fi
-echo "==> installing codex-thread-store with its pinned test dependencies"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,interop,postgres]"
+echo "==> installing codex-thread-store with the exact versions the tests use (constraints.txt)"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+  -c constraints.txt -e ".[dev,interop,postgres]"
 
 # The interop tests run the newest Codex from the npm registry beside the pinned PyPI wheel.
 npm_codex_version="0.171.0"  # keep in step with tests/interop/codex_cli.py NPM_CODEX_VERSION
