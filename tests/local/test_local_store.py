@@ -249,3 +249,22 @@ async def test_search_sees_appended_text_before_any_flush_and_after_a_lost_index
     async with store_at(tmp_path, refresh_interval_s=0.0) as reopened:
         hits = await reopened.search_threads(SearchThreadsParams(search_term="walrus"))
     assert [h.thread.thread_id for h in hits.items] == [tid(1)]
+
+
+async def test_file_name_session_meta_and_row_share_one_creation_instant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Codex takes a thread's created time from the file name or the session_meta; taken
+    from two clock reads, they could straddle a second and disagree."""
+    from datetime import UTC, datetime
+
+    from codex_thread_store.local import store as store_module
+
+    instant = datetime(2026, 1, 1, 12, 0, 0, 999000, tzinfo=UTC)
+    monkeypatch.setattr(store_module, "utc_now", lambda: instant)
+    path = await write_thread(tmp_path, tid(1), "hi")
+
+    local = instant.astimezone()
+    assert f"rollout-{local:%Y-%m-%dT%H-%M-%S}-" in path.name
+    meta = json.loads(path.read_text().splitlines()[0])
+    assert meta["payload"]["timestamp"].startswith("2026-01-01T12:00:00.999")

@@ -15,7 +15,6 @@ import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -302,7 +301,9 @@ class LocalThreadStore(ThreadStore):
             inherited = await forks.check_history_base(self, db, params)
             first_ordinal = params.history_base.end_ordinal_exclusive
         now = utc_now()
-        path = self.home.new_rollout_path(thread_id, datetime.now().astimezone())
+        # One instant for the file name, the session_meta and the row: Codex reads the
+        # created time from either, and they must agree to the second.
+        path = self.home.new_rollout_path(thread_id, now.astimezone())
         lock = WriterLock(self.home.root, thread_id)
         await asyncio.to_thread(lock.acquire)
         try:
