@@ -17,6 +17,11 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from .protocol.rollout import RolloutItem
+from .protocol.rollout_kinds import (
+    ALWAYS_PERSISTED_KINDS,
+    PERSISTED_EVENTS,
+    PERSISTED_RESPONSE_ITEMS,
+)
 
 __all__ = [
     "EXEC_OUTPUT_LIMIT_BYTES",
@@ -27,67 +32,6 @@ __all__ = [
 
 EXEC_OUTPUT_LIMIT_BYTES: Final = 10_000
 
-_ALWAYS_KEPT_KINDS: Final = frozenset(
-    {
-        "session_meta",
-        "turn_context",
-        "compacted",
-        "world_state",
-        "token_usage_record",
-        "inter_agent_communication",
-        "inter_agent_communication_metadata",
-    }
-)
-
-PERSISTED_RESPONSE_ITEMS: Final = frozenset(
-    {
-        "message",
-        "agent_message",
-        "reasoning",
-        "local_shell_call",
-        "function_call",
-        "tool_search_call",
-        "function_call_output",
-        "tool_search_output",
-        "custom_tool_call",
-        "custom_tool_call_output",
-        "web_search_call",
-        "image_generation_call",
-        "compaction",
-        "context_compaction",
-        "additional_tools",
-    }
-)
-
-PERSISTED_EVENTS: Final = frozenset(
-    {
-        "user_message",
-        "agent_message",
-        "agent_reasoning",
-        "agent_reasoning_raw_content",
-        "patch_apply_end",
-        "token_count",
-        "thread_goal_updated",
-        "context_compacted",
-        "entered_review_mode",
-        "exited_review_mode",
-        "mcp_tool_call_end",
-        "thread_rolled_back",
-        "turn_aborted",
-        "task_started",
-        "turn_started",
-        "task_complete",
-        "turn_complete",
-        "web_search_end",
-        "image_generation_end",
-        "sub_agent_activity",
-        "exec_command_end",
-        # Written by Codex's local rename and by the real CLI; both must survive a re-append.
-        "thread_name_updated",
-        "thread_settings_applied",
-    }
-)
-
 # In legacy history only plan (and sleep) items are kept from item lifecycle events.
 _LEGACY_ITEM_COMPLETED: Final = frozenset({"Plan", "plan", "Sleep", "sleep"})
 
@@ -95,7 +39,7 @@ _LEGACY_ITEM_COMPLETED: Final = frozenset({"Plan", "plan", "Sleep", "sleep"})
 def is_persisted_rollout_item(item: RolloutItem, history_mode: str = "legacy") -> bool:
     """Whether `item` belongs in durable history for a thread of `history_mode`."""
     kind = item.type
-    if kind in _ALWAYS_KEPT_KINDS:
+    if kind in ALWAYS_PERSISTED_KINDS:
         return True
     if kind == "response_item":
         return item.payload_type in PERSISTED_RESPONSE_ITEMS

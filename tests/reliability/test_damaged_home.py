@@ -39,7 +39,8 @@ from codex_thread_store.local import (
     journal,
 )
 from codex_thread_store.local import names as names_module
-from codex_thread_store.local.doctor import examine, repair
+from codex_thread_store.local.doctor import examine
+from codex_thread_store.local.doctor_repair import repair
 from codex_thread_store.memory import InMemoryThreadStore
 
 THREADS = 6

@@ -24,7 +24,7 @@ from codex_thread_store.protocol.items import (
     UnknownThreadItem,
     thread_item_from_core,
 )
-from codex_thread_store.protocol.items.conversion import redact_secrets, shlex_join
+from codex_thread_store.protocol.items.shell import redact_secrets, shlex_join
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "codex-0.171.0"
 LEGACY = sorted(

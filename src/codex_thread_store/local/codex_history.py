@@ -31,7 +31,7 @@ from typing import Any, Final
 
 import msgspec
 
-from ..protocol.items.conversion import ItemShapeError
+from ..protocol.items.fields import ItemShapeError
 from ..protocol.items.model import (
     AgentMessageItem,
     ThreadItem,

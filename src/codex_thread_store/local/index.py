@@ -83,40 +83,27 @@ def upsert_many(
     conn.execute("BEGIN IMMEDIATE")
     try:
         for thread, body, state in rows:
-            if state is not None:
-                recorded = conn.execute(
-                    "SELECT size, mtime_ns FROM files WHERE path = ?", (state.path,)
-                ).fetchone()
-                # Bigger *and* not older: a file replaced by a smaller one (compressed to
-                # `.zst`, torn tail cut) has a newer mtime and is re-indexed as usual.
-                if (
-                    recorded is not None
-                    and recorded[0] > state.size
-                    and recorded[1] >= state.mtime_ns
-                ):
+            if state is not None and _grown_since(conn, state):
+                continue
+            row = conn.execute(
+                "SELECT rollout_path, live_only, data FROM threads WHERE thread_id = ?",
+                (thread.thread_id,),
+            ).fetchone()
+            prior = None if row is None else decode_json(row[2], StoredThread)
+            current = None if row is None or row[1] or not row[0] else str(row[0])
+            if state is not None and prior is not None and current not in (None, state.path):
+                assert current is not None
+                preferred = (codex_current or {}).get(thread.thread_id)
+                if not _is_newer(state.path, current, preferred):
+                    # An older rollout of a reverted thread: recorded, never listed.
+                    _set_once_fields(conn, prior, older=thread)
+                    _set_file(conn, state)
                     continue
-            if state is not None:
-                current = _current_rollout(conn, thread.thread_id)
-                if current is not None and current[0] != state.path:
-                    preferred = (codex_current or {}).get(thread.thread_id)
-                    if preferred in (state.path, current[0]) and os.path.exists(preferred):
-                        # Codex's row names the current rollout: it wins over file names
-                        # (whose local times a clock change can put out of order).
-                        newer = preferred == state.path
-                    else:
-                        # The same rollout moved (archived, unarchived) is as new as before.
-                        newer = rollout_generation(state.path) >= rollout_generation(current[0])
-                    if not newer:  # an older rollout of a reverted thread: not listed
-                        _set_once_fields(conn, current[1], older=thread)
-                        _set_file(conn, state)
-                        continue
-                    thread = _kept_from_older(thread, current[1])
-            if merge is not None:
+                thread = _kept_from_older(thread, prior)
+            if merge is not None and prior is not None:
                 # Merged with the row as it is inside this transaction, not as it was
                 # when the file was read: a rename committed meanwhile is kept.
-                prior = get_thread(conn, thread.thread_id)
-                if prior is not None:
-                    thread = merge(thread, prior)
+                thread = merge(thread, prior)
             _upsert(conn, thread, body=body, live_only=False)
             if state is not None:
                 _set_file(conn, state)
@@ -126,14 +113,23 @@ def upsert_many(
         raise
 
 
-def _current_rollout(conn: sqlite3.Connection, thread_id: str) -> tuple[str, StoredThread] | None:
-    row = conn.execute(
-        "SELECT rollout_path, data FROM threads WHERE thread_id = ? AND live_only = 0",
-        (thread_id,),
+def _grown_since(conn: sqlite3.Connection, state: FileState) -> bool:
+    """Whether the file was recorded bigger (and not older) than `state` saw it."""
+    recorded = conn.execute(
+        "SELECT size, mtime_ns FROM files WHERE path = ?", (state.path,)
     ).fetchone()
-    if row is None or row[0] is None:
-        return None
-    return str(row[0]), decode_json(row[1], StoredThread)
+    # Bigger *and* not older: a file replaced by a smaller one (compressed to `.zst`, torn
+    # tail cut) has a newer mtime and is re-indexed as usual.
+    return recorded is not None and recorded[0] > state.size and recorded[1] >= state.mtime_ns
+
+
+def _is_newer(path: str, current: str, preferred: str | None) -> bool:
+    """Whether `path` rather than `current` is the current rollout of their thread: the one
+    Codex's row names (it wins over file names, whose local times a clock change can put
+    out of order), else the newest by name (the same rollout moved is as new as before)."""
+    if preferred in (path, current) and preferred is not None and os.path.exists(preferred):
+        return preferred == path
+    return rollout_generation(path) >= rollout_generation(current)
 
 
 def _kept_from_older(newer: StoredThread, older: StoredThread) -> StoredThread:
@@ -236,6 +232,16 @@ def forks_of(conn: sqlite3.Connection, thread_id: str) -> list[StoredThread]:
 def get_thread(conn: sqlite3.Connection, thread_id: str) -> StoredThread | None:
     row = conn.execute("SELECT data FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
     return None if row is None else decode_json(row[0], StoredThread)
+
+
+def get_threads(conn: sqlite3.Connection, thread_ids: list[str]) -> list[StoredThread]:
+    """The rows of these threads (those the index has), in one round trip."""
+    found = []
+    for thread_id in thread_ids:
+        row = conn.execute("SELECT data FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
+        if row is not None:
+            found.append(decode_json(row[0], StoredThread))
+    return found
 
 
 def is_live_only(conn: sqlite3.Connection, thread_id: str) -> bool:

@@ -14,6 +14,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from .index import set_watermark
+
 __all__ = [
     "QUICK_BUSY_TIMEOUT_MS",
     "SCHEMA_VERSION",
@@ -123,7 +125,7 @@ def _open_index_locked(path: Path, busy_timeout_ms: int) -> tuple[sqlite3.Connec
         if reason is None:
             conn.execute(f"PRAGMA busy_timeout={QUICK_BUSY_TIMEOUT_MS}")
         try:
-            _mark_checked(conn)  # just checked, or new
+            set_watermark(conn, "quick_check_at", int(time.time()))  # just checked, or new
         except sqlite3.OperationalError:
             if reason is not None:
                 raise
@@ -198,10 +200,3 @@ def _check(path: Path) -> tuple[str, str] | None:
     if ok != "ok":
         return "corrupt", f"the index failed its integrity check ({ok})"
     return None
-
-
-def _mark_checked(conn: sqlite3.Connection) -> None:
-    conn.execute(
-        "INSERT OR REPLACE INTO watermarks (key, value) VALUES ('quick_check_at', ?)",
-        (int(time.time()),),
-    )

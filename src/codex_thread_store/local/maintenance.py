@@ -210,9 +210,9 @@ class IndexMaintenance:
         otherwise stay hidden from Codex. Threads a writer holds are that writer's."""
         if self._read_only or not self._codex_db.present:
             return
-        for thread_id in dict.fromkeys(ids):
-            thread = await db.run(index.get_thread, thread_id)
-            if thread is None or thread.rollout_path is None:
+        for thread in await db.run(index.get_threads, list(dict.fromkeys(ids))):
+            thread_id = thread.thread_id
+            if thread.rollout_path is None:
                 continue
             fact = facts.get(thread_id)
             if fact is not None and (fact.rollout_path, fact.archived) in (

@@ -95,7 +95,7 @@ def doctor_command(ctx: click.Context, cli: CliContext, repair: bool, as_json: b
       codex-threads doctor --repair
     """
     from ...local.doctor import examine
-    from ...local.doctor import repair as repair_home
+    from ...local.doctor_repair import repair as repair_home
     from ..progress import progress_bar
 
     home = cli.local_home("doctor")

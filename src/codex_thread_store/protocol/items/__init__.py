@@ -1,7 +1,8 @@
 """The typed turn view: Codex's v2 `Turn` and `ThreadItem`, and the one derivation of them
 from a thread's rollout lines (see `view.py`)."""
 
-from .conversion import ItemShapeError, thread_item_from_core
+from .conversion import thread_item_from_core
+from .fields import ItemShapeError
 from .model import (
     ITEM_TYPES,
     AgentMessageItem,

@@ -4,24 +4,44 @@ A paginated rollout records each finished item as an `event_msg` `item_completed
 `item` is Codex's core `TurnItem` (`{"type": "CommandExecution", "command": [...],
 "cwd": "file:///...", "parsed_cmd": [...], "duration": {"secs": 0, "nanos": ...}}`). Codex
 converts it into the v2 item its app-server shows and its projection stores; so do we, rule
-for rule: the command array joined as a shell would quote it and scrubbed of secrets,
-`file://` URIs turned into paths, durations truncated to milliseconds, file changes sorted
-by path, review output rendered as text.
+for rule: the command array joined as a shell would quote it and scrubbed of secrets
+(`shell.py`), `file://` URIs turned into paths, durations truncated to milliseconds, file
+changes sorted by path, review output rendered as text.
 
 An item Codex's decoder would reject (a missing required field, an unknown enum value)
-raises `ItemShapeError`: Codex skips such a line, and so do our readers. An item *type*
-this library does not know becomes `UnknownThreadItem` (a newer Codex wrote it).
+raises `ItemShapeError` (`fields.py`): Codex skips such a line, and so do our readers. An
+item *type* this library does not know becomes `UnknownThreadItem` (a newer Codex wrote it).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import unquote, urlparse
 
 from msgspec import UNSET
 
+from .fields import (
+    AGENT_STATUSES,
+    COLLAB_STATUSES,
+    COLLAB_TOOLS,
+    DYNAMIC_STATUSES,
+    EXEC_SOURCES,
+    EXEC_STATUSES,
+    MCP_STATUSES,
+    MESSAGE_PHASES,
+    PATCH_STATUSES,
+    SUB_AGENT_KINDS,
+    ItemShapeError,
+    enum,
+    need,
+    need_list,
+    need_str,
+    opt_bool,
+    opt_int,
+    opt_str,
+    str_list,
+)
 from .model import (
     AgentMessageItem,
     AudioInput,
@@ -74,198 +94,21 @@ from .model import (
     WebSearchItem,
 )
 from .model import ByteRange as _ByteRange
+from .shell import redact_secrets, shlex_join
 
 __all__ = [
     "REVIEW_FALLBACK",
-    "ItemShapeError",
     "duration_ms",
     "file_changes",
     "image_generation_failure",
     "path_of_uri",
-    "redact_secrets",
     "review_text",
-    "shlex_join",
     "thread_item_from_core",
     "user_inputs",
     "web_search_action",
 ]
 
 REVIEW_FALLBACK: Final = "Reviewer failed to output a response."
-
-
-class ItemShapeError(ValueError):
-    """A payload Codex's decoder would reject; the line it came from is skipped."""
-
-
-# -- field access, as strict as Codex's serde decoding ---------------------------------------
-
-
-def need(obj: Any, key: str) -> Any:
-    if not isinstance(obj, dict) or key not in obj or obj[key] is None:
-        raise ItemShapeError(f"missing field `{key}`")
-    return obj[key]
-
-
-def need_str(obj: Any, key: str) -> str:
-    value = need(obj, key)
-    if not isinstance(value, str):
-        raise ItemShapeError(f"`{key}` must be a string")
-    return value
-
-
-def opt_str(obj: Mapping[str, Any], key: str) -> str | None:
-    value = obj.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ItemShapeError(f"`{key}` must be a string")
-    return value
-
-
-def opt_int(obj: Mapping[str, Any], key: str) -> int | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ItemShapeError(f"`{key}` must be an integer")
-    return value
-
-
-def opt_bool(obj: Mapping[str, Any], key: str) -> bool | None:
-    value = obj.get(key)
-    if value is not None and not isinstance(value, bool):
-        raise ItemShapeError(f"`{key}` must be a boolean")
-    return value
-
-
-def need_list(obj: Any, key: str) -> list[Any]:
-    value = need(obj, key)
-    if not isinstance(value, list):
-        raise ItemShapeError(f"`{key}` must be a list")
-    return value
-
-
-def str_list(value: Any, key: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ItemShapeError(f"`{key}` must be a list of strings")
-    return value
-
-
-def enum(value: Any, table: Mapping[str, str], key: str) -> str:
-    if not isinstance(value, str) or value not in table:
-        raise ItemShapeError(f"unknown variant {value!r} for `{key}`")
-    return table[value]
-
-
-def _snake_to_camel(value: str) -> str:
-    head, *rest = value.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def _camel_table(*values: str) -> dict[str, str]:
-    return {v: _snake_to_camel(v) for v in values}
-
-
-EXEC_SOURCES: Final = _camel_table(
-    "agent", "user_shell", "unified_exec_startup", "unified_exec_interaction"
-)
-EXEC_STATUSES: Final = _camel_table("in_progress", "completed", "failed", "declined")
-PATCH_STATUSES: Final = _camel_table("in_progress", "completed", "failed", "declined")
-MCP_STATUSES: Final = {"inProgress": "inProgress", "completed": "completed", "failed": "failed"}
-DYNAMIC_STATUSES: Final = _camel_table("in_progress", "completed", "failed")
-COLLAB_TOOLS: Final = _camel_table(
-    "spawn_agent",
-    "send_input",
-    "resume_agent",
-    "wait",
-    "close_agent",
-    "send_message",
-    "followup_task",
-    "interrupt_agent",
-    "list_agents",
-)
-COLLAB_STATUSES: Final = _camel_table("in_progress", "completed", "failed", "interrupted")
-AGENT_STATUSES: Final = _camel_table(
-    "pending_init", "running", "interrupted", "shutdown", "not_found"
-)
-SUB_AGENT_KINDS: Final = {k: k for k in ("started", "interacted", "interrupted", "completed")}
-MESSAGE_PHASES: Final = {k: k for k in ("commentary", "partial_answer", "final_answer")}
-
-
-# -- shell quoting and secrets ----------------------------------------------------------------
-
-_UNQUOTED: Final = frozenset(
-    b"+-./:@]_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-)
-_NUL_COMMAND: Final = "<command included NUL byte>"
-
-
-def _quote_word(word: str) -> str:
-    """One word quoted as Rust's `shlex` 1.3 quotes it: bare when safe, else in maximal
-    chunks that are bare, single-quoted or double-quoted, whichever each chunk allows."""
-    data = word.encode()
-    if not data:
-        return "''"
-    out = bytearray()
-    rest = data
-    bare, single, double = 1, 2, 4
-    while rest:
-        allowed = bare | single | double
-        i = 0
-        if rest[0] == ord("^"):  # a leading caret must be single-quoted
-            allowed, i = single, 1
-        while i < len(rest):
-            c = rest[i]
-            now = allowed
-            if c >= 0x80 or c not in _UNQUOTED:
-                now &= ~bare
-            if c in b"'^\\":
-                now &= ~single
-            if c in b"`$!^":
-                now &= ~double
-            if not now:
-                break
-            allowed = now
-            i += 1
-        chunk, rest = rest[:i], rest[i:]
-        if allowed & bare and not rest and not out:
-            return word
-        if allowed & bare:
-            out += chunk
-        elif allowed & single:
-            out += b"'" + chunk + b"'"
-        else:
-            out += b'"'
-            for c in chunk:
-                if c in b'$`"\\':
-                    out.append(ord("\\"))
-                out.append(c)
-            out += b'"'
-    return out.decode()
-
-
-def shlex_join(words: list[str]) -> str:
-    """A command array as one string a POSIX shell would split back into it."""
-    if any("\0" in word for word in words):
-        return _NUL_COMMAND
-    return " ".join(_quote_word(word) for word in words)
-
-
-_SECRET_RULES: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
-    (re.compile(r"sk-[A-Za-z0-9]{20,}"), "[REDACTED_SECRET]"),
-    (re.compile(r"(?i:\bBearer)[ \t]+[A-Za-z0-9._~+/-]{16,}=*"), "Bearer [REDACTED_SECRET]"),
-    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "[REDACTED_SECRET]"),
-    (
-        re.compile(r"(?i)\b(api[_-]?key|token|secret|password)\b(\s*[:=]\s*)([\"']?)[^\s\"']{8,}"),
-        r"\1\2\3[REDACTED_SECRET]",
-    ),
-)
-
-
-def redact_secrets(text: str) -> str:
-    """Mask API keys, bearer tokens, AWS key ids and `token=...` values, as Codex does
-    before it shows a command."""
-    for pattern, replacement in _SECRET_RULES:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 # -- small shared conversions -----------------------------------------------------------------

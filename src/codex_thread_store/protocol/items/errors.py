@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conversion import ItemShapeError
+from .fields import ItemShapeError
 from .model import TurnError
 
 __all__ = ["camel_error_info", "turn_error"]

@@ -28,22 +28,17 @@ import msgspec
 
 from ...ids import new_thread_id
 from ..rollout import RolloutItem
+from ..rollout_kinds import ALWAYS_PERSISTED_KINDS, PERSISTED_EVENTS, PERSISTED_RESPONSE_ITEMS
 from .conversion import (
     REVIEW_FALLBACK,
-    ItemShapeError,
     duration_ms,
     file_changes,
     image_generation_failure,
-    need,
-    need_list,
-    need_str,
-    opt_int,
-    opt_str,
-    str_list,
     web_search_action,
 )
 from .conversion import memory_citation as _memory_citation
 from .errors import turn_error
+from .fields import ItemShapeError, need, need_list, need_str, opt_int, opt_str, str_list
 from .model import (
     AgentMessageItem,
     ContextCompactionItem,
@@ -78,66 +73,16 @@ __all__ = ["LegacyTurnBuilder", "kept_for_replay", "legacy_turns"]
 
 REVIEW_REQUESTED: Final = "Review requested."
 
-_ALWAYS_KEPT_LINES: Final = frozenset(
-    {
-        "session_meta",
-        "turn_context",
-        "compacted",
-        "world_state",
-        "token_usage_record",
-        "inter_agent_communication",
-        "inter_agent_communication_metadata",
-    }
-)
-_KEPT_RESPONSE_ITEMS: Final = frozenset(
-    {
-        "message",
-        "agent_message",
-        "reasoning",
-        "local_shell_call",
-        "function_call",
-        "tool_search_call",
-        "function_call_output",
-        "tool_search_output",
-        "custom_tool_call",
-        "custom_tool_call_output",
-        "web_search_call",
-        "image_generation_call",
-        "compaction",
-        "context_compaction",
-    }
-)
-_KEPT_EVENTS: Final = frozenset(
-    {
-        "token_count",
-        "thread_goal_updated",
-        "thread_rolled_back",
-        "turn_aborted",
-        "task_started",
-        "turn_started",
-        "task_complete",
-        "turn_complete",
-        "thread_settings_applied",
-        "user_message",
-        "agent_message",
-        "agent_reasoning",
-        "agent_reasoning_raw_content",
-        "entered_review_mode",
-        "exited_review_mode",
-        "patch_apply_end",
-        "context_compacted",
-        "mcp_tool_call_end",
-        "web_search_end",
-        "image_generation_end",
-        "sub_agent_activity",
-    }
-)
+# Codex's legacy replay keeps what its persistence policy keeps, less what carries no
+# turn content for it: the tools a turn offered, a rename, a command's end event.
+_KEPT_RESPONSE_ITEMS: Final = PERSISTED_RESPONSE_ITEMS - {"additional_tools"}
+_KEPT_EVENTS: Final = PERSISTED_EVENTS - {"thread_name_updated", "exec_command_end"}
 
 
 def kept_for_replay(item: RolloutItem) -> bool:
     """Whether Codex's legacy read path keeps this item (and counts it for `rollout-N`)."""
     kind = item.type
-    if kind in _ALWAYS_KEPT_LINES:
+    if kind in ALWAYS_PERSISTED_KINDS:
         return isinstance(item.payload, dict)
     payload = item.payload
     if not isinstance(payload, dict):

@@ -22,8 +22,9 @@ import msgspec
 
 from ...timeutil import parse_timestamp, to_ms
 from ..rollout import RolloutLine
-from .conversion import ItemShapeError, thread_item_from_core
+from .conversion import thread_item_from_core
 from .errors import turn_error
+from .fields import ItemShapeError
 from .model import (
     AgentMessageItem,
     ThreadItem,
