@@ -111,9 +111,7 @@ def kinds(home: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("seed", range(1, 9))
-async def test_an_index_with_damaged_pages_never_stops_a_command(
-    tmp_path: Path, seed: int
-) -> None:
+async def test_an_index_with_damaged_pages_never_stops_a_command(tmp_path: Path, seed: int) -> None:
     home = tmp_path / "home"
     await make_home(home)
     damage_pages(index_path(home), seed)
