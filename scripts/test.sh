@@ -13,7 +13,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "==> installing codex-thread-store with the exact versions the tests use (constraints.txt)"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-  -c constraints.txt -e ".[dev,interop,postgres]"
+  -c constraints.txt -e ".[dev,interop,postgres,agents,mcp,bench]"
 
 # The interop tests run the newest Codex from the npm registry beside the pinned PyPI wheel.
 npm_codex_version="0.171.0"  # keep in step with tests/interop/codex_cli.py NPM_CODEX_VERSION

@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def requirements() -> list[Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    listed = project["dependencies"] + extras["postgres"] + extras["dev"]
+    listed = project["dependencies"]
+    for extra in ("postgres", "agents", "mcp", "bench", "dev"):
+        listed = listed + extras[extra]
     return [Requirement(text) for text in listed]
 
 

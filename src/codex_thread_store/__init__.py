@@ -12,6 +12,7 @@ from .analytics import (
     RecordingAnalyticsSink,
     ThreadInitializedEvent,
 )
+from .conversations import Conversation
 from .errors import (
     Conflict,
     Internal,
@@ -24,10 +25,11 @@ from .errors import (
     Unsupported,
 )
 from .ids import SessionId, ThreadId, new_thread_id, parse_thread_id
-from .live_thread import LiveThread
+from .live_thread import AppendResult, LiveThread
 from .manager import ThreadManager
 from .memory import InMemoryThreadStore
 from .metadata_sync import PendingUpdate, ThreadMetadataSync
+from .open_store import open_store
 from .originator import OriginatorResolver
 from .patch import UNSET, GitInfoPatch, ThreadMetadataPatch, TokenUsage
 from .policy import is_persisted_rollout_item, persisted_rollout_items
@@ -104,12 +106,14 @@ from .types import (
 __all__ = [
     "AgentMessageItem",
     "AnalyticsSink",
+    "AppendResult",
     "AppendThreadItemsParams",
     "ArchiveThreadParams",
     "CollabAgentToolCallItem",
     "CommandExecutionItem",
     "Conflict",
     "ContextCompactionItem",
+    "Conversation",
     "CreateThreadParams",
     "DeleteThreadParams",
     "DynamicToolCallItem",
@@ -193,6 +197,7 @@ __all__ = [
     "encode_line",
     "is_persisted_rollout_item",
     "new_thread_id",
+    "open_store",
     "parse_thread_id",
     "persisted_rollout_items",
 ]

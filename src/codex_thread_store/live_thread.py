@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -20,11 +22,13 @@ import msgspec
 from .analytics import AnalyticsSink, NoopAnalyticsSink, ThreadInitializedEvent
 from .errors import Internal, ThreadNotFound, ThreadStoreError
 from .git_probe import collect_git_info
+from .ids import new_thread_id
 from .metadata_sync import PendingUpdate, ThreadMetadataSync
 from .originator import OriginatorResolver
 from .patch import ThreadMetadataPatch
-from .policy import persisted_rollout_items
+from .policy import is_persisted_rollout_item, persisted_rollout_items
 from .protocol.rollout import RolloutItem, first_session_meta
+from .protocol.short_form import is_short_form
 from .protocol.sources import SessionSource
 from .store import ThreadStore
 from .timeutil import to_ms
@@ -39,9 +43,74 @@ from .types import (
     UpdateThreadMetadataParams,
 )
 
-__all__ = ["LiveThread"]
+__all__ = ["AppendResult", "LiveThread"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """What one `LiveThread.append_items` call kept.
+
+    Attributes:
+        kept: items that became history.
+        dropped: items the persistence policy leaves out on purpose, by kind
+            (`"event_msg:agent_message_delta"`, ...): streaming deltas, begin events and
+            other kinds Codex does not keep either (see `policy.py`).
+    """
+
+    kept: int
+    dropped: Mapping[str, int]
+
+
+def _kind(item: RolloutItem) -> str:
+    return f"{item.type}:{item.payload_type}" if item.payload_type else item.type
+
+
+def _said(item: RolloutItem, history_mode: str, thread_id: str) -> list[RolloutItem]:
+    """`item`, and for a short-form message the event Codex shows it by: a user message
+    becomes a turn (`user_message`, or in a paginated thread a one-message turn of typed
+    items), an assistant message an `agent_message` in a legacy thread."""
+    if item.type != "response_item" or not is_short_form(item.payload):
+        return [item]
+    role, content = item.payload["role"], item.payload["content"]
+    text = content if isinstance(content, str) else _texts(content)
+    if role == "user" and history_mode == "paginated":
+        turn = new_thread_id()
+        typed = {
+            "type": "UserMessage",
+            "id": new_thread_id(),
+            "content": [{"type": "text", "text": text, "text_elements": []}],
+        }
+        return [
+            RolloutItem.event_msg({"type": "task_started", "turn_id": turn}),
+            item,
+            RolloutItem.event_msg(
+                {"type": "item_completed", "thread_id": thread_id, "turn_id": turn, "item": typed}
+            ),
+            RolloutItem.event_msg(
+                {"type": "task_complete", "turn_id": turn, "last_agent_message": None}
+            ),
+        ]
+    if role == "user":
+        event: dict[str, Any] = {
+            "type": "user_message",
+            "message": text,
+            "images": None,
+            "local_images": [],
+        }
+        return [item, RolloutItem.event_msg(event)]
+    if role == "assistant" and history_mode != "paginated":
+        return [item, RolloutItem.event_msg({"type": "agent_message", "message": text})]
+    return [item]
+
+
+def _texts(content: list[Any]) -> str:
+    return "\n".join(
+        part["text"]
+        for part in content
+        if isinstance(part, dict) and isinstance(part.get("text"), str)
+    )
 
 
 class LiveThread:
@@ -71,6 +140,8 @@ class LiveThread:
         self._sync = sync
         self._lock = asyncio.Lock()
         self._closed: str | None = None
+        self.dropped: Counter[str] = Counter()
+        """Items the persistence policy left out since this handle opened, by kind."""
 
     # -- construction -------------------------------------------------------------
     @classmethod
@@ -208,22 +279,36 @@ class LiveThread:
             )
 
     # -- writes -------------------------------------------------------------------
-    async def append_items(self, items: Sequence[RolloutItem]) -> None:
+    async def append_items(self, items: Sequence[RolloutItem]) -> AppendResult:
         """Append history, then send the metadata it implies (history first, always).
+
+        Items in the Responses API's short form (`{"role": "user", "content": "Hi"}`)
+        are kept as the messages they are, a user's with the event that shows it as a
+        turn. Items the persistence policy leaves out are counted in the result and in
+        `dropped`, never dropped silently.
 
         A failed metadata patch is kept pending for the next barrier, not raised here:
         the history is already durable and must not be appended twice.
         """
         if not items:
-            return
+            return AppendResult(kept=0, dropped={})
         async with self._lock:
             self._check_open("append_items")
-            canonical = persisted_rollout_items(items, self._sync.history_mode)
+            mode = self._sync.history_mode
+            items = [line for item in items for line in _said(item, mode, self.thread_id)]
+            dropped = Counter(
+                _kind(item) for item in items if not is_persisted_rollout_item(item, mode)
+            )
+            if dropped:
+                self.dropped.update(dropped)
+                log.debug("%s: the persistence policy left out %s", self.thread_id, dict(dropped))
+            canonical = persisted_rollout_items(items, mode)
             await self.store.append_items(
                 AppendThreadItemsParams(thread_id=self.thread_id, items=list(items))
             )
+            result = AppendResult(kept=len(canonical), dropped=dict(dropped))
             if not canonical:
-                return
+                return result
             update = self._sync.observe_appended_items(canonical)
             if update is not None:
                 try:
@@ -234,6 +319,7 @@ class LiveThread:
                         "update remains pending: %s",
                         exc,
                     )
+            return result
 
     async def _apply(self, update: PendingUpdate) -> StoredThread:
         thread = await self.store.update_thread_metadata(

@@ -8,7 +8,10 @@ widened by what the real CLI 0.169 writes (`thread_settings_applied`, and every
 
 Item kinds this library does not know are *kept*: they come from a newer
 writer, and dropping them would lose data on a copy or import. Unknown
-`event_msg` and `response_item` kinds are dropped, as Codex drops them.
+`event_msg` and `response_item` kinds are dropped, as Codex drops them (streaming
+deltas, begin events, ...); `LiveThread.append_items` counts what was dropped. A
+`response_item` in the Responses API's short form (`{"role": "user", "content": "Hi"}`)
+is not unknown: it is kept as the `message` it stands for.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .protocol.rollout_kinds import (
     PERSISTED_EVENTS,
     PERSISTED_RESPONSE_ITEMS,
 )
+from .protocol.short_form import expand_short_form, is_short_form
 
 __all__ = [
     "EXEC_OUTPUT_LIMIT_BYTES",
@@ -42,7 +46,7 @@ def is_persisted_rollout_item(item: RolloutItem, history_mode: str = "legacy") -
     if kind in ALWAYS_PERSISTED_KINDS:
         return True
     if kind == "response_item":
-        return item.payload_type in PERSISTED_RESPONSE_ITEMS
+        return item.payload_type in PERSISTED_RESPONSE_ITEMS or is_short_form(item.payload)
     if kind == "event_msg":
         tag = item.payload_type
         if tag == "item_completed":
@@ -57,7 +61,10 @@ def is_persisted_rollout_item(item: RolloutItem, history_mode: str = "legacy") -
 
 def sanitize_rollout_item(item: RolloutItem) -> RolloutItem:
     """Shrink what is kept of an `exec_command_end`: no stdout/stderr/formatted output, and
-    `aggregated_output` middle-truncated to at most 10,000 UTF-8 bytes."""
+    `aggregated_output` middle-truncated to at most 10,000 UTF-8 bytes. A short-form
+    message becomes the `message` it stands for (`protocol/short_form.py`)."""
+    if item.type == "response_item" and is_short_form(item.payload):
+        return RolloutItem(item.type, expand_short_form(item.payload), item.extra)
     if item.type != "event_msg" or item.payload_type != "exec_command_end":
         return item
     payload: dict[str, Any] = dict(item.payload)

@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "copy": "copy:copy_command",
     "demo": "demo:demo_command",
     "schema": "schema:schema_command",
+    "mcp": "mcp:mcp_command",
 }
 
 

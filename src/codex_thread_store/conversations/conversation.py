@@ -1,0 +1,300 @@
+"""`Conversation`: a thread as the list of model items agent code already holds.
+
+Append Responses API items (`append`) or Chat Completions messages (`append_chat`); read
+the model context back (`items`, `chat_messages`) in model-ready order, equal to what went
+in. Underneath it is an ordinary thread written through `LiveThread`: turns are opened
+and closed for the caller (`conversations/turns.py`), metadata (preview, name, cwd,
+model, token usage) follows from the history through LiveThread's sync, and Codex and
+`codex-threads` list, show and resume it like any other.
+
+History stays append-only. `pop` and `clear` use Codex's own mechanisms, so Codex's
+reading of the thread agrees with this one:
+
+- `pop` removes the newest item. When that item's turn is the newest whole turn opened by
+  a user message, it writes `thread_rolled_back` (one turn) and appends the turn again
+  without the item: Codex's turn list and its model context both lose just that item.
+  Otherwise it writes a `compacted` line whose `replacement_history` is the context minus
+  the item (Codex resumes from that context; its turn list keeps the old turns).
+- `clear` writes a `compacted` line with an empty `replacement_history`: Codex resumes
+  with an empty context; the old turns stay visible as history before a compaction.
+
+One `Conversation` is the thread's writer while it is open: it holds the context in
+memory, so reads cost no I/O. Close it (or use `async with`) to release the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from ..errors import InvalidRequest, ThreadNotFound
+from ..live_thread import LiveThread
+from ..patch import ThreadMetadataPatch, TokenUsage
+from ..protocol.rollout import RolloutItem
+from ..protocol.sources import SessionSource
+from ..store import ThreadStore
+from ..types import (
+    CreateThreadParams,
+    LoadThreadHistoryParams,
+    ReadThreadParams,
+    ResumeThreadParams,
+    ThreadPersistenceMetadata,
+)
+from .chat import chat_messages, stored_items_from_chat
+from .items import model_item, stored_item
+from .replay import Replay
+from .turns import TurnSettings, turn_lines
+
+__all__ = ["Conversation"]
+
+_encode = msgspec.json.encode
+_decode = msgspec.json.decode
+
+
+class Conversation:
+    """One thread read and written as plain model items. Build it with `start`, `resume`
+    or `open`; close it with `close` (or `async with`)."""
+
+    def __init__(self, live: LiveThread, replay: Replay, settings: TurnSettings) -> None:
+        self.live = live
+        self._replay = replay
+        self._settings = settings
+        self._lock = asyncio.Lock()
+        # The context kept encoded: each read decodes fresh objects, so callers may
+        # change what they get without touching what is stored.
+        self._encoded: list[bytes] = [_encode(p) for p in replay.context]
+
+    @property
+    def thread_id(self) -> str:
+        return self.live.thread_id
+
+    @property
+    def store(self) -> ThreadStore:
+        return self.live.store
+
+    # -- opening ------------------------------------------------------------------------
+    @classmethod
+    async def start(
+        cls,
+        store: ThreadStore,
+        *,
+        thread_id: str | None = None,
+        name: str | None = None,
+        cwd: str | None = None,
+        model: str | None = None,
+        model_provider: str = "openai",
+        source: SessionSource | None = None,
+        thread_source: str | None = None,
+        history_mode: str | None = None,
+        collect_git: bool = False,
+    ) -> Conversation:
+        """Create a new thread (with `thread_id`, or a fresh id) and open it.
+
+        Raises:
+            Conflict: a thread with `thread_id` exists already.
+            InvalidRequest: a malformed `thread_id` or an unknown `history_mode`.
+        """
+        fields: dict[str, Any] = {
+            "metadata": ThreadPersistenceMetadata(
+                cwd=cwd or os.getcwd(), model_provider=model_provider
+            ),
+            "thread_source": thread_source,
+            "history_mode": history_mode,
+        }
+        if thread_id is not None:
+            fields["thread_id"] = thread_id
+        if source is not None:
+            fields["source"] = source
+        live = await LiveThread.create(
+            store, CreateThreadParams(**fields), collect_git=collect_git, model=model
+        )
+        conversation = cls(live, Replay(), cls._settings_for(live, cwd, model))
+        if name:
+            await live.update_metadata(ThreadMetadataPatch(name=name))
+        return conversation
+
+    @classmethod
+    async def resume(
+        cls,
+        store: ThreadStore,
+        thread_id: str,
+        *,
+        cwd: str | None = None,
+        model: str | None = None,
+        include_archived: bool = False,
+    ) -> Conversation:
+        """Open an existing thread (one Codex wrote included) to read and append.
+
+        Raises:
+            ThreadNotFound: no such thread (or it is archived and `include_archived` is
+                False).
+            Conflict: another writer holds the thread.
+        """
+        history = await store.load_history(
+            LoadThreadHistoryParams(thread_id=thread_id, include_archived=include_archived)
+        )
+        live = await LiveThread.resume(
+            store,
+            ResumeThreadParams(
+                thread_id=thread_id, history=history.items, include_archived=include_archived
+            ),
+            model=model,
+        )
+        replay = Replay.of(history.items)
+        if cwd is None:
+            thread = await live.read_thread()
+            cwd = thread.cwd or None
+        return cls(live, replay, cls._settings_for(live, cwd, model))
+
+    @classmethod
+    async def open(cls, store: ThreadStore, thread_id: str, **start: Any) -> Conversation:
+        """Resume thread `thread_id`, or start it with that id when there is none yet
+        (`start` holds `start`'s keyword arguments, used only then)."""
+        try:
+            await store.read_thread(ReadThreadParams(thread_id=thread_id))
+        except ThreadNotFound:
+            return await cls.start(store, thread_id=thread_id, **start)
+        return await cls.resume(store, thread_id, model=start.get("model"), cwd=start.get("cwd"))
+
+    @staticmethod
+    def _settings_for(live: LiveThread, cwd: str | None, model: str | None) -> TurnSettings:
+        return TurnSettings(
+            thread_id=live.thread_id,
+            paginated=live.metadata_sync.history_mode == "paginated",
+            cwd=cwd or os.getcwd(),
+            model=model,
+        )
+
+    # -- writing ------------------------------------------------------------------------
+    async def append(
+        self,
+        items: Sequence[Any],
+        *,
+        usage: TokenUsage | None = None,
+        end_turn: bool | None = None,
+    ) -> None:
+        """Append Responses API items (the short form `{"role", "content"}` included);
+        durable when this returns.
+
+        `usage` records the tokens this step used (summed into the thread's total);
+        `end_turn` closes the turn (True) or keeps it open (False); by default a batch
+        ending with an assistant message closes it.
+
+        Raises:
+            InvalidRequest: an item Codex cannot keep; nothing of the batch is written.
+        """
+        await self._write([stored_item(i, item) for i, item in enumerate(items)], usage, end_turn)
+
+    async def append_chat(
+        self,
+        messages: Sequence[Any],
+        *,
+        usage: TokenUsage | None = None,
+        end_turn: bool | None = None,
+    ) -> None:
+        """Append Chat Completions messages (`system`/`user`/`assistant` with
+        `tool_calls`/`tool`); as `append` otherwise."""
+        await self._write(stored_items_from_chat(messages), usage, end_turn)
+
+    async def end_turn(self) -> None:
+        """Close the open turn, if any (Codex then shows it as completed)."""
+        async with self._lock:
+            if self._replay.open_turn is not None:
+                await self._commit(turn_lines(self._settings, self._replay, [], close=True))
+
+    async def _write(
+        self, payloads: list[dict[str, Any]], usage: TokenUsage | None, end_turn: bool | None
+    ) -> None:
+        if not payloads and usage is None and not end_turn:
+            return
+        async with self._lock:
+            lines = turn_lines(self._settings, self._replay, payloads, usage=usage, close=end_turn)
+            await self._commit(lines)
+
+    async def _commit(self, lines: list[RolloutItem]) -> None:
+        """Append `lines` durably, then take them into the in-memory context."""
+        await self.live.append_items(lines)
+        await self.live.flush()
+        before = len(self._replay.context)
+        checkpoint = self._replay.checkpoint
+        for line in lines:
+            self._replay.feed(line)
+        if self._replay.checkpoint != checkpoint or len(self._replay.context) < before:
+            self._encoded = [_encode(p) for p in self._replay.context]
+        else:
+            self._encoded += [_encode(p) for p in self._replay.context[before:]]
+
+    async def pop(self) -> dict[str, Any] | None:
+        """Remove the newest item and return it (None when the context is empty); durable
+        when this returns. See the module doc for how it is written."""
+        async with self._lock:
+            context = self._replay.context
+            if not context:
+                return None
+            popped = model_item(context[-1])
+            user_at = self._replay.last_turn_user_start()
+            if user_at is None:
+                lines = self._compaction(context[:-1])
+            else:
+                lines = self._closing_open_turn()
+                lines.append(RolloutItem.event_msg({"type": "thread_rolled_back", "num_turns": 1}))
+                again = context[user_at:-1]
+                if again:
+                    lines += turn_lines(self._settings, Replay(context=context[:user_at]), again)
+            await self._commit(lines)
+            return popped
+
+    async def clear(self) -> None:
+        """Empty the context (durable when this returns); the thread's history stays."""
+        async with self._lock:
+            if self._replay.context:
+                await self._commit(self._compaction([]))
+
+    def _closing_open_turn(self) -> list[RolloutItem]:
+        """The line that closes the open turn before a rewrite cuts into it (none if no
+        turn is open): a turn is never left open across a compaction or rollback."""
+        if self._replay.open_turn is None:
+            return []
+        return turn_lines(self._settings, self._replay, [], close=True)
+
+    def _compaction(self, replacement: list[dict[str, Any]]) -> list[RolloutItem]:
+        compacted = {"message": "", "replacement_history": replacement}
+        return [*self._closing_open_turn(), RolloutItem.compacted(compacted)]
+
+    async def set_name(self, name: str | None) -> None:
+        """Name the thread (None clears the name)."""
+        await self.live.update_metadata(ThreadMetadataPatch(name=name))
+
+    # -- reading ------------------------------------------------------------------------
+    async def items(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The model context as Responses API items, oldest first: the newest `limit`
+        items when `limit` is given."""
+        if limit is not None and limit < 0:
+            raise InvalidRequest(f"limit must be 0 or more, got {limit}")
+        encoded = self._encoded if limit is None else self._encoded[-limit:] if limit else []
+        return [model_item(_decode(raw)) for raw in encoded]
+
+    async def chat_messages(self) -> list[dict[str, Any]]:
+        """The model context as Chat Completions messages (reasoning left out)."""
+        return chat_messages([_decode(raw) for raw in self._encoded])
+
+    def __len__(self) -> int:
+        return len(self._encoded)
+
+    # -- closing ------------------------------------------------------------------------
+    async def close(self) -> None:
+        """Send pending metadata and release the writer (an open turn stays open)."""
+        await self.live.shutdown()
+
+    async def __aenter__(self) -> Conversation:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"Conversation({self.thread_id}, {len(self)} items)"

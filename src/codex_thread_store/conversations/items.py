@@ -1,0 +1,182 @@
+"""Plain model items in, Codex `response_item` payloads out, and back.
+
+A conversation is kept as Codex keeps a model's context: one `response_item` line per
+Responses API item. Agent code holds those items in several spellings; each is stored as
+what it means, in the form Codex reads, or refused with `InvalidRequest` naming it:
+
+- the short form `{"role": "user", "content": "Hi"}` (with or without `"type": "message"`)
+  is a message whose content is one text part;
+- content parts Codex has no kind for (`refusal`, `input_file`, `input_audio`) are stored
+  as text Codex can show (`[file: report.pdf]`);
+- `function_call`, `function_call_output`, `reasoning` and the other kinds Codex persists
+  are stored as they are, after checking the fields Codex needs to read them;
+- any other kind (`computer_call`, `item_reference`, ...) is refused: Codex would drop it.
+
+When the stored form differs from what the caller gave, the caller's item rides along
+under `ORIGINAL_KEY`, so reading back returns exactly what went in. Codex ignores the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from ..errors import InvalidRequest
+from ..protocol.rollout_kinds import PERSISTED_RESPONSE_ITEMS
+from ..protocol.short_form import MESSAGE_ROLES, ORIGINAL_KEY
+
+__all__ = [
+    "MESSAGE_ROLES",
+    "ORIGINAL_KEY",
+    "is_real_user_message",
+    "message_text",
+    "model_item",
+    "stored_item",
+]
+
+
+# Keys Codex adds for its own bookkeeping; the Responses API refuses them as input.
+_CODEX_ONLY_KEYS: Final = frozenset({"internal_chat_message_metadata_passthrough", ORIGINAL_KEY})
+
+# User messages Codex writes as context, not as something the user said (they neither
+# start a turn nor count for a rollback).
+_CONTEXT_PREFIXES: Final = (
+    "<environment_context>",
+    "<user_instructions>",
+    "# AGENTS.md instructions for",
+    "<skills_instructions>",
+    "<user_shell_command>",
+    "<turn_aborted>",
+    "<subagent_notification>",
+)
+
+_TEXT_PARTS: Final = frozenset({"input_text", "output_text"})
+_KEPT_PARTS: Final = _TEXT_PARTS | {"input_image"}
+
+# Kinds refused because Codex drops them: say what to do instead.
+_NOT_KEPT_HINT: Final = (
+    "Codex keeps messages, function_call/function_call_output, reasoning, custom_tool_call"
+    "/custom_tool_call_output, local_shell_call, web_search_call, image_generation_call, "
+    "tool_search_call/tool_search_output and compaction items; send one of those"
+)
+
+# The fields Codex needs to read an item of each kind, with the JSON type each must have.
+_REQUIRED: Final[dict[str, tuple[tuple[str, type | tuple[type, ...]], ...]]] = {
+    "function_call": (("name", str), ("arguments", str), ("call_id", str)),
+    "function_call_output": (("call_id", str), ("output", (str, list))),
+    "custom_tool_call": (("name", str), ("input", str), ("call_id", str)),
+    "custom_tool_call_output": (("call_id", str), ("output", (str, list))),
+    "reasoning": (("summary", list),),
+}
+
+
+def _where(index: int, item: Any) -> str:
+    kind = item.get("type") if isinstance(item, Mapping) else None
+    role = item.get("role") if isinstance(item, Mapping) else None
+    label = kind or (f"role {role!r}" if role else type(item).__name__)
+    return f"item {index} ({label})"
+
+
+def _part(index: int, part: Any, role: str) -> dict[str, Any]:
+    if isinstance(part, str):
+        return {"type": "output_text" if role == "assistant" else "input_text", "text": part}
+    if not isinstance(part, Mapping):
+        raise InvalidRequest(f"item {index}: a content part must be an object, not {part!r:.60}")
+    kind = part.get("type")
+    if kind in _TEXT_PARTS:
+        if not isinstance(part.get("text"), str):
+            raise InvalidRequest(f"item {index}: a {kind} part needs a string 'text'")
+        return dict(part)
+    if kind == "input_image":
+        if isinstance(part.get("image_url"), str):
+            return dict(part)
+        return {"type": "input_text", "text": f"[image: {part.get('file_id') or 'image'}]"}
+    if kind == "refusal" and isinstance(part.get("refusal"), str):
+        return {"type": "output_text", "text": part["refusal"]}
+    if kind == "input_file":
+        name = part.get("filename") or part.get("file_id") or part.get("file_url") or "file"
+        return {"type": "input_text", "text": f"[file: {name}]"}
+    if kind == "input_audio":
+        return {"type": "input_text", "text": "[audio]"}
+    raise InvalidRequest(
+        f"item {index}: content part type {kind!r} is not one Codex can store; use "
+        "input_text, output_text, input_image, input_file or refusal"
+    )
+
+
+def _message(index: int, item: Mapping[str, Any]) -> dict[str, Any]:
+    role = item.get("role")
+    if role not in MESSAGE_ROLES:
+        raise InvalidRequest(
+            f"{_where(index, item)}: role {role!r} is not one of {', '.join(sorted(MESSAGE_ROLES))}"
+        )
+    content = item.get("content")
+    if isinstance(content, str):
+        parts = [_part(index, content, role)]
+    elif isinstance(content, list):
+        parts = [_part(index, part, role) for part in content]
+    else:
+        raise InvalidRequest(f"{_where(index, item)}: 'content' must be a string or a list")
+    return {**item, "type": "message", "role": role, "content": parts}
+
+
+def stored_item(index: int, item: Any) -> dict[str, Any]:
+    """The `response_item` payload that stores Responses API input item `item`.
+
+    Raises:
+        InvalidRequest: not an object, a kind Codex does not keep, or a field Codex
+            needs is missing or of the wrong type; the message names the item.
+    """
+    if not isinstance(item, Mapping):
+        raise InvalidRequest(f"item {index}: expected an object, got {type(item).__name__}")
+    if ORIGINAL_KEY in item:
+        raise InvalidRequest(f"{_where(index, item)}: the key {ORIGINAL_KEY!r} is reserved")
+    kind = item.get("type")
+    if kind is None or kind == "message":
+        stored = _message(index, item)
+    elif not isinstance(kind, str) or kind not in PERSISTED_RESPONSE_ITEMS:
+        raise InvalidRequest(f"{_where(index, item)}: not a kind Codex keeps; {_NOT_KEPT_HINT}")
+    else:
+        for name, expected in _REQUIRED.get(kind, ()):
+            if not isinstance(item.get(name), expected):
+                raise InvalidRequest(
+                    f"{_where(index, item)}: needs {name!r} "
+                    f"({'/'.join(t.__name__ for t in _types(expected))})"
+                )
+        stored = dict(item)
+    if stored != item:
+        stored[ORIGINAL_KEY] = {"input": dict(item)}
+    return stored
+
+
+def _types(expected: type | tuple[type, ...]) -> tuple[type, ...]:
+    return expected if isinstance(expected, tuple) else (expected,)
+
+
+def model_item(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The Responses API item a stored payload stands for: the caller's own spelling when
+    one was kept, else the payload without Codex's bookkeeping keys."""
+    original = payload.get(ORIGINAL_KEY)
+    if isinstance(original, Mapping) and isinstance(original.get("input"), Mapping):
+        return dict(original["input"])
+    return {k: v for k, v in payload.items() if k not in _CODEX_ONLY_KEYS}
+
+
+def message_text(payload: Mapping[str, Any]) -> str:
+    """The text parts of a stored message, joined by newlines."""
+    content = payload.get("content")
+    if isinstance(content, str):
+        return content
+    texts: list[str] = []
+    if isinstance(content, list):
+        for part in content:
+            if isinstance(part, Mapping) and isinstance(part.get("text"), str):
+                texts.append(part["text"])
+    return "\n".join(texts)
+
+
+def is_real_user_message(payload: Mapping[str, Any]) -> bool:
+    """A user message the user said (Codex's context messages excepted): it opens a turn."""
+    if payload.get("type") != "message" or payload.get("role") != "user":
+        return False
+    return not message_text(payload).lstrip().startswith(_CONTEXT_PREFIXES)
