@@ -10,11 +10,13 @@ model, token usage) follows from the history through LiveThread's sync, and Code
 History stays append-only. `pop` and `clear` use Codex's own mechanisms, so Codex's
 reading of the thread agrees with this one:
 
-- `pop` removes the newest item. When that item's turn is the newest whole turn opened by
-  a user message, it writes `thread_rolled_back` (one turn) and appends the turn again
-  without the item: Codex's turn list and its model context both lose just that item.
-  Otherwise it writes a `compacted` line whose `replacement_history` is the context minus
-  the item (Codex resumes from that context; its turn list keeps the old turns).
+- `pop` removes the newest item. In a legacy thread, when that item's turn is the newest
+  whole turn opened by a user message, it writes `thread_rolled_back` (one turn) and
+  appends the turn again without the item: Codex's turn list and its model context both
+  lose just that item. Otherwise (and always in a paginated thread, whose turn list a
+  rollback does not change) it writes a `compacted` line whose `replacement_history` is
+  the context minus the item (Codex resumes from that context; its turn list keeps the
+  old turns).
 - `clear` writes a `compacted` line with an empty `replacement_history`: Codex resumes
   with an empty context; the old turns stay visible as history before a compaction.
 
@@ -236,7 +238,9 @@ class Conversation:
             if not context:
                 return None
             popped = model_item(context[-1])
-            user_at = self._replay.last_turn_user_start()
+            # A paginated thread's turns are Codex's projection, which a rollback does not
+            # change: there only a compaction keeps Codex's reading and this one equal.
+            user_at = None if self._settings.paginated else self._replay.last_turn_user_start()
             if user_at is None:
                 lines = self._compaction(context[:-1])
             else:

@@ -1,0 +1,131 @@
+"""An OpenAI Agents SDK session kept as a Codex thread: `ThreadSession(session_id, store)`.
+
+    from agents import Agent, Runner
+    from codex_thread_store import open_store
+    from codex_thread_store.agents_sdk import ThreadSession
+
+    async with open_store("~/.codex") as store:
+        session = ThreadSession("01a2...", store)   # the session id is the thread id
+        await Runner.run(agent, "Hi", session=session)
+
+It implements the SDK's `Session` protocol over a `Conversation` (so over any store):
+`add_items` and `pop_item` are durable when they return, `get_items(limit)` returns the
+newest `limit` items oldest first, and `clear_session` empties the session. History stays
+append-only: `pop_item` and `clear_session` write Codex's own rollback and compaction
+lines (see `conversations/conversation.py`), so Codex resumes the thread with the same
+context the SDK sees, and `codex-threads` and Codex list and show it like any thread.
+
+A session id that is not a thread id (`"user-42"`) names a thread by a stable UUID
+derived from it (`thread_id_for`), and becomes the new thread's name.
+
+Needs the `agents` extra: `pip install 'codex-thread-store[agents]'`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+try:
+    from agents.memory.session import SessionABC
+    from agents.memory.session_settings import SessionSettings, resolve_session_limit
+except ImportError as exc:  # pragma: no cover - exercised by the packaging test
+    raise ImportError(
+        "codex_thread_store.agents_sdk needs the OpenAI Agents SDK "
+        f"({exc.name} is missing); install it with: pip install 'codex-thread-store[agents]'"
+    ) from exc
+
+from .conversations import Conversation
+from .errors import InvalidRequest
+from .ids import parse_thread_id
+from .store import ThreadStore
+
+__all__ = ["ThreadSession", "thread_id_for"]
+
+# Fixed, so the same name maps to the same thread on every machine.
+_NAMESPACE = uuid.UUID("5b0f3c55-8e43-4a0c-9a63-0d7c4e1f2a17")
+
+
+def thread_id_for(session_id: str) -> str:
+    """The thread id a session id names: itself when it is a thread id, else a UUID
+    derived from it (the same every time)."""
+    if not session_id:
+        raise InvalidRequest("a session id must not be empty")
+    try:
+        return str(parse_thread_id(session_id))
+    except InvalidRequest:
+        return str(uuid.uuid5(_NAMESPACE, session_id))
+
+
+class ThreadSession(SessionABC):
+    """The Agents SDK `Session` protocol on one thread of `store`.
+
+    Args:
+        session_id: the thread id (or any name, see `thread_id_for`).
+        store: any open `ThreadStore` (local Codex home, memory, PostgreSQL).
+        session_settings: the SDK's settings (`limit` is the default for `get_items`).
+        name, cwd, model: recorded on the thread when this session creates it.
+
+    The thread is opened on first use and stays open (this session is its writer) until
+    `close()`.
+    """
+
+    def __init__(
+        self,
+        session_id: str,
+        store: ThreadStore,
+        *,
+        session_settings: SessionSettings | None = None,
+        name: str | None = None,
+        cwd: str | None = None,
+        model: str | None = None,
+    ) -> None:
+        self.session_id = session_id
+        self.thread_id = thread_id_for(session_id)
+        self.session_settings = session_settings
+        self.store = store
+        named = session_id if self.thread_id != session_id else None
+        self._start: dict[str, Any] = {
+            "name": name if name is not None else named,
+            "cwd": cwd,
+            "model": model,
+        }
+        self._conversation: Conversation | None = None
+        self._opening = asyncio.Lock()
+
+    async def conversation(self) -> Conversation:
+        """The thread as a `Conversation` (opened, or created, on first use)."""
+        if self._conversation is None:
+            async with self._opening:
+                if self._conversation is None:
+                    self._conversation = await Conversation.open(
+                        self.store, self.thread_id, **self._start
+                    )
+        return self._conversation
+
+    async def get_items(self, limit: int | None = None) -> list[Any]:
+        limit = resolve_session_limit(limit, self.session_settings)
+        conversation = await self.conversation()
+        if limit is not None and limit <= 0:
+            return []
+        return await conversation.items(limit)
+
+    async def add_items(self, items: list[Any]) -> None:
+        if items:
+            await (await self.conversation()).append(items)
+
+    async def pop_item(self) -> Any | None:
+        return await (await self.conversation()).pop()
+
+    async def clear_session(self) -> None:
+        await (await self.conversation()).clear()
+
+    async def close(self) -> None:
+        """Release the thread's writer (the session opens it again on next use)."""
+        conversation, self._conversation = self._conversation, None
+        if conversation is not None:
+            await conversation.close()
+
+    def __repr__(self) -> str:
+        return f"ThreadSession({self.session_id!r}, thread {self.thread_id})"
