@@ -61,3 +61,13 @@ def test_import_does_not_load_postgres_drivers() -> None:
         or "postgres" in name.lower()
     ]
     assert offenders == []
+
+
+def test_import_does_not_load_the_extras() -> None:
+    code = "import json, sys\nimport codex_thread_store\nprint(json.dumps(sorted(sys.modules)))\n"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    loaded = {name.split(".")[0] for name in json.loads(result.stdout)}
+    assert "codex_thread_store" in loaded
+    assert loaded & {"agents", "openai", "mcp", "sqlalchemy", "pydantic", "anyio"} == set()

@@ -1,0 +1,68 @@
+"""`codex_thread_store.sync`: the same operations, blocking, from a plain script and from
+inside a running event loop (as in Jupyter), with the async API's typed errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from codex_thread_store import ListThreadsParams, ReadThreadParams, ThreadNotFound, sync
+
+MESSAGES = [
+    {"role": "user", "content": "Remember the milk"},
+    {"role": "assistant", "content": "Noted."},
+]
+
+
+def test_a_script_persists_and_reads_back(tmp_path: Path) -> None:
+    with sync.open_store(str(tmp_path / "home")) as store:
+        convo = sync.start_conversation(store, name="Shopping")
+        convo.append(MESSAGES)
+        assert convo.items() == MESSAGES
+        assert len(convo) == 2
+        thread_id = convo.thread_id
+        convo.close()
+        page = store.list_threads(ListThreadsParams())
+        assert [t.thread_id for t in page.items] == [thread_id]
+        assert store.read_thread(ReadThreadParams(thread_id=thread_id)).name == "Shopping"
+        again = sync.resume_conversation(store, thread_id)
+        assert again.pop() == MESSAGES[-1]
+        again.close()
+
+
+def test_errors_are_the_typed_errors(tmp_path: Path) -> None:
+    with sync.open_store("memory:") as store, pytest.raises(ThreadNotFound):
+        store.read_thread(ReadThreadParams(thread_id="01a23648-8f19-7195-8962-100bacc9b6f8"))
+
+
+async def test_it_works_inside_a_running_loop(tmp_path: Path) -> None:
+    # As in a notebook cell: a loop is running in this thread, and the calls still block.
+    with sync.open_store(str(tmp_path / "home")) as store:
+        convo = sync.open_conversation(store, "01a23648-8f19-7195-8962-100bacc9b6f8")
+        convo.append(MESSAGES[:1])
+        assert convo.items() == MESSAGES[:1]
+        convo.close()
+
+
+def test_a_fresh_interpreter_exits_cleanly(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        from codex_thread_store import sync
+        store = sync.open_store({str(tmp_path / "home")!r})
+        convo = sync.start_conversation(store)
+        convo.append({MESSAGES!r})
+        print(len(convo.items()))
+        convo.close()
+        store.close()
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2"
+    assert result.stderr == ""
