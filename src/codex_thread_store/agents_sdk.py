@@ -65,7 +65,9 @@ class ThreadSession(SessionABC):
         session_id: the thread id (or any name, see `thread_id_for`).
         store: any open `ThreadStore` (local Codex home, memory, PostgreSQL).
         session_settings: the SDK's settings (`limit` is the default for `get_items`).
-        name, cwd, model: recorded on the thread when this session creates it.
+        name, cwd, model, model_provider, history_mode: recorded on the thread when this
+            session creates it (`history_mode` None: the store's default, for a Codex
+            home what its Codex writes).
 
     The thread is opened on first use and stays open (this session is its writer) until
     `close()`.
@@ -80,6 +82,8 @@ class ThreadSession(SessionABC):
         name: str | None = None,
         cwd: str | None = None,
         model: str | None = None,
+        model_provider: str = "openai",
+        history_mode: str | None = None,
     ) -> None:
         self.session_id = session_id
         self.thread_id = thread_id_for(session_id)
@@ -90,6 +94,8 @@ class ThreadSession(SessionABC):
             "name": name if name is not None else named,
             "cwd": cwd,
             "model": model,
+            "model_provider": model_provider,
+            "history_mode": history_mode,
         }
         self._conversation: Conversation | None = None
         self._opening = asyncio.Lock()

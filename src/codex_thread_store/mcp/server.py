@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from codex_thread_store import (
     InvalidRequest,
@@ -112,8 +112,11 @@ ThreadIdArg = Annotated[
         max_length=100,
     ),
 ]
+# Optional strings are published as plain strings (not `anyOf` with null), which every
+# client turns into a model's tool schema as it is; null is still accepted.
 CursorArg = Annotated[
     str | None,
+    WithJsonSchema({"type": "string", "maxLength": 4_000}),
     Field(
         description="Continue from the next_cursor a previous call returned (same sort).",
         max_length=4_000,
@@ -245,6 +248,7 @@ class ThreadTools:
         ] = "updated",
         cwd: Annotated[
             str | None,
+            WithJsonSchema({"type": "string", "maxLength": 4_096}),
             Field(
                 description="Only threads that ran in this absolute directory.", max_length=4_096
             ),
@@ -256,7 +260,7 @@ class ThreadTools:
         Pass the returned next_cursor to get the next page. Read a thread with
         read_thread; to find threads about a topic, search_threads is better.
         """
-        cwd_filters = None if cwd is None else [_absolute_dir(cwd)]
+        cwd_filters = [_absolute_dir(cwd)] if cwd else None
         with _store_errors():
             page = await self._store.list_threads(
                 ListThreadsParams(
@@ -280,8 +284,7 @@ class ThreadTools:
             if not archived and not cursor:
                 lines.append("(archived threads: call list_threads with archived=true)")
         else:
-            order = "last update" if sort == "updated" else "creation"
-            lines.append(f"{_count(len(infos), which + ' thread')}, newest {order} first:")
+            lines.append(f"{_count(len(infos), which + ' thread')}, most recently {sort} first:")
             for info in infos:
                 lines.extend(_thread_lines(info, sort))
         if page.next_cursor is not None:
@@ -510,8 +513,7 @@ class ThreadTools:
                 else _count(found.total, "occurrence")
             )
             lines.append(
-                f"{counted} of {_quote(query)} in thread {tid} ({label}); "
-                f"hits {offset + 1}-{end}:"
+                f"{counted} of {_quote(query)} in thread {tid} ({label}); hits {offset + 1}-{end}:"
             )
             for number, hit in enumerate(hits, start=offset + 1):
                 where = _kind_label(hit.kind) + (f" ({hit.title})" if hit.title else "")

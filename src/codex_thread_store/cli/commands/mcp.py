@@ -45,7 +45,12 @@ def mcp_command(cli: CliContext, home: Path | None, store_url: str | None) -> No
     the client closes its stdin. Needs: pip install 'codex-thread-store[mcp]'.
 
     \b
-    Register it with Codex in ~/.codex/config.toml:
+    Examples:
+      codex-threads mcp --home ~/.codex       (what an MCP client runs)
+      codex mcp add codex-threads -- codex-threads mcp --home ~/.codex
+
+    \b
+    Or by hand, in ~/.codex/config.toml (see docs/mcp.md):
       [mcp_servers.codex-threads]
       command = "codex-threads"
       args = ["mcp", "--home", "/home/me/.codex"]
