@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,19 @@ MESSAGES = [
 ]
 
 
-def test_a_script_persists_and_reads_back(tmp_path: Path) -> None:
-    with sync.open_store(str(tmp_path / "home")) as store:
+@pytest.fixture(params=["memory", "local", "postgres"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "memory":
+        return "memory:"
+    if request.param == "local":
+        return str(tmp_path / "home")
+    from pg_server import conformance_dsn
+
+    return f"{conformance_dsn()}&owner=sync-{uuid.uuid4().hex}"
+
+
+def test_a_script_persists_and_reads_back(url: str) -> None:
+    with sync.open_store(url) as store:
         convo = sync.start_conversation(store, name="Shopping")
         convo.append(MESSAGES)
         assert convo.items() == MESSAGES

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import weakref
+from dataclasses import dataclass, field
 from typing import Any
 
 try:
@@ -45,6 +47,24 @@ __all__ = ["ThreadSession", "thread_id_for"]
 
 # Fixed, so the same name maps to the same thread on every machine.
 _NAMESPACE = uuid.UUID("5b0f3c55-8e43-4a0c-9a63-0d7c4e1f2a17")
+
+
+@dataclass
+class _Open:
+    conversation: Conversation
+    sessions: int = 0
+
+
+@dataclass
+class _StoreSessions:
+    """The conversations this process has open on one store, shared by every session of
+    the same thread: one thread has one writer, and web apps make a session per request."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    open: dict[str, _Open] = field(default_factory=dict)
+
+
+_SHARED: weakref.WeakKeyDictionary[ThreadStore, _StoreSessions] = weakref.WeakKeyDictionary()
 
 
 def thread_id_for(session_id: str) -> str:
@@ -69,8 +89,9 @@ class ThreadSession(SessionABC):
             session creates it (`history_mode` None: the store's default, for a Codex
             home what its Codex writes).
 
-    The thread is opened on first use and stays open (this session is its writer) until
-    `close()`.
+    The thread is opened on first use and stays open until `close()`. Sessions of the
+    same thread on the same store share one writer (so a session per request works);
+    the writer is released when the last of them closes.
     """
 
     def __init__(
@@ -98,16 +119,19 @@ class ThreadSession(SessionABC):
             "history_mode": history_mode,
         }
         self._conversation: Conversation | None = None
-        self._opening = asyncio.Lock()
 
     async def conversation(self) -> Conversation:
         """The thread as a `Conversation` (opened, or created, on first use)."""
         if self._conversation is None:
-            async with self._opening:
+            shared = _SHARED.setdefault(self.store, _StoreSessions())
+            async with shared.lock:
                 if self._conversation is None:
-                    self._conversation = await Conversation.open(
-                        self.store, self.thread_id, **self._start
-                    )
+                    entry = shared.open.get(self.thread_id)
+                    if entry is None or entry.conversation.live.is_closed:
+                        opened = await Conversation.open(self.store, self.thread_id, **self._start)
+                        entry = shared.open[self.thread_id] = _Open(opened)
+                    entry.sessions += 1
+                    self._conversation = entry.conversation
         return self._conversation
 
     async def get_items(self, limit: int | None = None) -> list[Any]:
@@ -128,10 +152,21 @@ class ThreadSession(SessionABC):
         await (await self.conversation()).clear()
 
     async def close(self) -> None:
-        """Release the thread's writer (the session opens it again on next use)."""
+        """Let go of the thread; its writer is released when no session of this thread
+        on this store still uses it (the session opens it again on next use)."""
         conversation, self._conversation = self._conversation, None
-        if conversation is not None:
-            await conversation.close()
+        if conversation is None:
+            return
+        shared = _SHARED.get(self.store)
+        if shared is not None:
+            async with shared.lock:
+                entry = shared.open.get(self.thread_id)
+                if entry is not None and entry.conversation is conversation:
+                    entry.sessions -= 1
+                    if entry.sessions > 0:
+                        return
+                    del shared.open[self.thread_id]
+        await conversation.close()
 
     def __repr__(self) -> str:
         return f"ThreadSession({self.session_id!r}, thread {self.thread_id})"

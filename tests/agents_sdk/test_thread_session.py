@@ -196,3 +196,19 @@ async def test_an_item_codex_cannot_keep_fails_the_add(store: ThreadStore, bad: 
         await session.add_items([{"role": "user", "content": "hi"}, bad])
     assert await session.get_items() == []
     await session.close()
+
+
+async def test_sessions_of_one_thread_share_its_writer(store: ThreadStore) -> None:
+    # Web apps make a session per request: they must not fight over the thread's writer.
+    thread_id = new_thread_id()
+    first, second = ThreadSession(thread_id, store), ThreadSession(thread_id, store)
+    await first.add_items([{"role": "user", "content": "one"}])
+    await second.add_items([{"role": "assistant", "content": "two"}])
+    assert texts(await first.get_items()) == ["user:one", "assistant:two"]
+    await first.close()
+    await second.add_items([{"role": "user", "content": "three"}])  # still open for it
+    await second.close()
+    third = ThreadSession(thread_id, store)  # every session closed: the writer was released
+    assert texts(await third.get_items()) == ["user:one", "assistant:two", "user:three"]
+    await third.close()
+    await third.close()  # closing twice is harmless
