@@ -78,6 +78,14 @@ def thread_id_for(session_id: str) -> str:
         return str(uuid.uuid5(_NAMESPACE, session_id))
 
 
+def _is_thread_id(text: str) -> bool:
+    try:
+        parse_thread_id(text)
+    except InvalidRequest:
+        return False
+    return True
+
+
 class ThreadSession(SessionABC):
     """The Agents SDK `Session` protocol on one thread of `store`.
 
@@ -110,7 +118,7 @@ class ThreadSession(SessionABC):
         self.thread_id = thread_id_for(session_id)
         self.session_settings = session_settings
         self.store = store
-        named = session_id if self.thread_id != session_id else None
+        named = None if _is_thread_id(session_id) else session_id
         self._start: dict[str, Any] = {
             "name": name if name is not None else named,
             "cwd": cwd,
@@ -135,11 +143,11 @@ class ThreadSession(SessionABC):
         return self._conversation
 
     async def get_items(self, limit: int | None = None) -> list[Any]:
+        """The newest `limit` items (all when None), oldest first. As `SQLiteSession`
+        reads its `LIMIT`: 0 gives none, a negative limit gives all."""
         limit = resolve_session_limit(limit, self.session_settings)
         conversation = await self.conversation()
-        if limit is not None and limit <= 0:
-            return []
-        return await conversation.items(limit)
+        return await conversation.items(None if limit is not None and limit < 0 else limit)
 
     async def add_items(self, items: list[Any]) -> None:
         if items:

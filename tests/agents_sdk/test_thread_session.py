@@ -212,3 +212,21 @@ async def test_sessions_of_one_thread_share_its_writer(store: ThreadStore) -> No
     assert texts(await third.get_items()) == ["user:one", "assistant:two", "user:three"]
     await third.close()
     await third.close()  # closing twice is harmless
+
+
+async def test_limits_read_as_sqlite_session_reads_them(store: ThreadStore) -> None:
+    session = ThreadSession(new_thread_id(), store)
+    await session.add_items([{"role": "user", "content": "a"}, {"role": "user", "content": "b"}])
+    assert await session.get_items(limit=0) == []
+    assert len(await session.get_items(limit=-1)) == 2
+    assert len(await session.get_items(limit=5)) == 2
+    await session.close()
+
+
+async def test_an_upper_case_thread_id_is_the_thread_not_a_name(store: ThreadStore) -> None:
+    thread_id = new_thread_id()
+    session = ThreadSession(thread_id.upper(), store)
+    await session.add_items([{"role": "user", "content": "hi"}])
+    await session.close()
+    thread = await store.read_thread(ReadThreadParams(thread_id=thread_id))
+    assert thread.name is None
