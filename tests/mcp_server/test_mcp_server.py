@@ -2,7 +2,8 @@
 
 Every test starts `python -m codex_thread_store --home HOME mcp` (or `mcp --home HOME`)
 and talks to it over stdio with `mcp.Client`, against a home written through the public
-API: `build_demo_home`, plus one long thread made with `ThreadManager`.
+API: `build_demo_home`, plus one long thread made with `ThreadManager`. One test serves a
+PostgreSQL store instead (`--store postgresql://...?owner=X`), written with `Conversation`.
 
 (This folder has no `__init__.py` on purpose: a package named `mcp` here would shadow
 the MCP SDK for every test that imports it.)
@@ -15,6 +16,7 @@ import contextlib
 import json
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult, TextContent
 
 from codex_thread_store import (
+    Conversation,
     CreateThreadParams,
     RolloutItem,
     ThreadManager,
@@ -114,12 +117,11 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Home:
 
 
 @contextlib.asynccontextmanager
-async def serve(
-    home: Path, log: Path, args: Sequence[str] | None = None, *, mode: str = "auto"
-) -> AsyncIterator[Client]:
-    """A `codex-threads mcp` subprocess on `home` and a client connected to it (`mode`
-    "legacy": the initialize handshake, as Codex does); the server's stderr goes to `log`."""
-    argv = ["-m", "codex_thread_store", *(args or ["--home", str(home), "mcp"])]
+async def serve(args: Sequence[str], log: Path, *, mode: str = "auto") -> AsyncIterator[Client]:
+    """A `codex-threads ARGS` subprocess (an `mcp` command line) and a client connected to
+    it (`mode` "legacy": the initialize handshake, as Codex does); the server's stderr goes
+    to `log`."""
+    argv = ["-m", "codex_thread_store", *args]
     params = StdioServerParameters(command=sys.executable, args=argv, cwd=str(log.parent))
     with log.open("w") as errlog:
         async with Client(stdio_client(params, errlog=errlog), mode=mode) as client:
@@ -130,7 +132,7 @@ async def serve(
 async def session(home: Home, tmp_path: Path) -> AsyncIterator[Client]:
     """`serve` on the shared home; the server must not have logged a traceback."""
     log = tmp_path / "server-stderr.log"
-    async with serve(home.path, log) as client:
+    async with serve(["--home", str(home.path), "mcp"], log) as client:
         yield client
     assert "Traceback" not in log.read_text()
 
@@ -175,6 +177,7 @@ async def test_tools_are_listed_with_descriptions_and_schemas(home: Home, tmp_pa
             schema = tool.input_schema
             assert schema["type"] == "object"
             assert set(schema.get("required", [])) == required[name], name
+            assert schema["properties"], name
             for prop, spec in schema["properties"].items():
                 assert spec.get("description"), (name, prop)
             # Plain types only: Codex turns an `anyOf` into a string for the model.
@@ -197,7 +200,7 @@ async def test_list_pages_through_every_active_thread(home: Home, tmp_path: Path
             args: dict[str, Any] = {"limit": 2} | ({"cursor": cursor} if cursor else {})
             shown, page = await call(client, "list_threads", **args)
             pages += 1
-            assert len(page["threads"]) <= 2 and page["archived"] is False
+            assert 1 <= len(page["threads"]) <= 2 and page["archived"] is False
             for thread in page["threads"]:
                 assert thread["thread_id"] in shown
                 assert thread["archived_at"] is None
@@ -244,6 +247,7 @@ async def test_list_archived_and_filters(home: Home, tmp_path: Path) -> None:
 
         _, by_created = await call(client, "list_threads", sort="created", limit=100)
         created = [t["created_at"] for t in by_created["threads"]]
+        assert len(created) == len(home.active)
         assert created == sorted(created, reverse=True)
 
 
@@ -270,6 +274,7 @@ async def test_search_finds_the_right_thread(home: Home, tmp_path: Path) -> None
         _, second = await call(
             client, "search_threads", query="buffer", cursor=first["next_cursor"]
         )
+        assert second["hits"]
         assert first["hits"][0]["thread"]["thread_id"] not in {
             h["thread"]["thread_id"] for h in second["hits"]
         }
@@ -320,11 +325,11 @@ async def test_read_is_bounded(home: Home, tmp_path: Path) -> None:
         shown, thread = await call(client, "read_thread", thread_id=home.long_thread)
         assert thread["total_turns"] == LONG_TURNS
         # Each answer is cut, and the default budget (20000 characters) stops at 3 turns.
+        assert len(thread["turns"]) == 3 and thread["next_start_turn"] == 4
         answers = [t["entries"][1] for t in thread["turns"]]
-        assert [a["omitted_chars"] for a in answers] == [LONG_MESSAGE - 6_000] * len(answers)
+        assert [a["omitted_chars"] for a in answers] == [LONG_MESSAGE - 6_000] * 3
         assert "needle" not in shown
         assert f"{LONG_MESSAGE - 6_000} more characters cut" in shown
-        assert len(thread["turns"]) == 3 and thread["next_start_turn"] == 4
         assert len(shown) < 20_000 + 2_000
 
         shown, thread = await call(
@@ -439,6 +444,91 @@ async def test_bad_ids_and_arguments_are_tool_errors(home: Home, tmp_path: Path)
         assert len(page["threads"]) == 1
 
 
+# -- a PostgreSQL store -----------------------------------------------------------------
+
+#: Threads written to PostgreSQL: name, the user's question, the assistant's answer.
+PG_THREADS = (
+    (
+        "Flamingo colours",
+        "Why are flamingos pink?",
+        "Flamingos are pink from the carotenoids in the shrimp and algae they eat; "
+        "a flamingo fed without them turns pale.",
+    ),
+    (
+        "Owl hearing",
+        "How do owls hunt in the dark?",
+        "By ear: an owl's ears sit at different heights, so it hears where a mouse is in the dark.",
+    ),
+)
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """A store URL for a fresh owner in the shared throwaway PostgreSQL server: empty."""
+    from pg_server import conformance_dsn
+
+    return f"{conformance_dsn()}&owner=mcp-{uuid.uuid4().hex}"
+
+
+async def _write_pg_threads(url: str) -> dict[str, str]:
+    """`PG_THREADS` written through the public API: thread id by name."""
+    ids: dict[str, str] = {}
+    async with open_store(url) as store:
+        for name, question, answer in PG_THREADS:
+            convo = await Conversation.start(store, name=name, cwd="/work/birds")
+            await convo.append(
+                [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+            )
+            await convo.close()
+            ids[name] = convo.thread_id
+    return ids
+
+
+async def test_the_server_reads_a_postgresql_store(pg_url: str, tmp_path: Path) -> None:
+    ids = await _write_pg_threads(pg_url)
+    flamingo, owl = ids["Flamingo colours"], ids["Owl hearing"]
+    log = tmp_path / "server-stderr.log"
+    async with serve(["--store", pg_url, "mcp"], log) as client:
+        shown, page = await call(client, "list_threads")
+        assert len(page["threads"]) == len(PG_THREADS) and page["next_cursor"] is None
+        assert {t["thread_id"]: t["name"] for t in page["threads"]} == {
+            flamingo: "Flamingo colours",
+            owl: "Owl hearing",
+        }
+        assert {t["cwd"] for t in page["threads"]} == {"/work/birds"}
+        assert f"{flamingo}  Flamingo colours" in shown and f"{owl}  Owl hearing" in shown
+
+        shown, found = await call(client, "search_threads", query="carotenoids")
+        assert [h["thread"]["thread_id"] for h in found["hits"]] == [flamingo]
+        assert "carotenoids" in found["hits"][0]["snippet"] and flamingo in shown
+        _, found = await call(client, "search_threads", query="mouse dark")
+        assert [h["thread"]["thread_id"] for h in found["hits"]] == [owl]
+
+        shown, thread = await call(client, "read_thread", thread_id=owl)
+        assert thread["thread"]["thread_id"] == owl and thread["total_turns"] == 1
+        assert thread["next_start_turn"] is None
+        assert len(thread["turns"]) == 1 and thread["turns"][0]["status"] == "completed"
+        _, question, answer = PG_THREADS[1]
+        entries = thread["turns"][0]["entries"]
+        assert [(e["kind"], e["text"]) for e in entries] == [
+            ("user", question),
+            ("assistant", answer),
+        ]
+        assert f"Thread {owl}: Owl hearing" in shown and "an owl's ears" in shown
+
+        shown, found = await call(client, "find_in_thread", thread_id=flamingo, query="PINK")
+        assert found["total"] == 2 and found["next_offset"] is None
+        assert [(h["turn"], h["entry"], h["kind"]) for h in found["hits"]] == [
+            (1, 1, "user"),
+            (1, 2, "assistant"),
+        ]
+        assert [h["match"] for h in found["hits"]] == ["pink", "pink"]
+        assert '2 occurrences of "PINK"' in shown and "Flamingos are **pink** from" in shown
+        shown, found = await call(client, "find_in_thread", thread_id=owl, query="flamingo")
+        assert found["total"] == 0 and "No occurrence" in shown
+    assert "Traceback" not in log.read_text()
+
+
 # -- read-only --------------------------------------------------------------------------
 
 
@@ -460,7 +550,7 @@ async def test_the_server_writes_no_thread(tmp_path: Path) -> None:
     log = tmp_path / "server-stderr.log"
     # `mcp --home PATH` (options after the command, as MCP configurations write them),
     # and the initialize handshake Codex uses.
-    async with serve(built.path, log, ["mcp", "--home", str(built.path)], mode="legacy") as c:
+    async with serve(["mcp", "--home", str(built.path)], log, mode="legacy") as c:
         for tool in TOOLS:
             await c.call_tool(tool, {"thread_id": UNKNOWN_ID, "query": "x"})
         for thread_id in (*built.demo.thread_ids, built.long_thread):

@@ -11,8 +11,14 @@ Needs the MCP Python SDK: `pip install 'codex-thread-store[mcp]'`. Importing
 
     async with store:
         await serve(store)  # stdio, until the client disconnects
+
+The modules: `server` builds the SDK's server and registers the tools; `tools` holds
+`ThreadTools`, which calls the store; `arguments` the tools' argument types and limits;
+`results` the structured answers; `text` the readable ones; `errors` store errors as tool
+errors; `occurrences` the phrase search inside a thread.
 """
 
-from .server import ThreadTools, build_server, serve
+from .server import build_server, serve
+from .tools import ThreadTools
 
 __all__ = ["ThreadTools", "build_server", "serve"]
