@@ -24,7 +24,7 @@ from . import refresh as planner
 from .codex_db import PATCH_COLUMNS, CodexFacts, CodexStateDb
 from .config import LocalThreadStoreConfig
 from .db import IndexDamaged, IndexDb
-from .layout import CodexHome
+from .layout import CodexHome, parse_rollout_name
 from .scan import ScannedRollout, iter_rollout_dirs, rollout_files, scan_file
 from .writer_lock import writer_is_live
 
@@ -175,8 +175,15 @@ class IndexMaintenance:
 
         def scan_all() -> list[tuple[ScannedRollout, StoredThread]]:
             provider = self._config.default_model_provider
+            live = self._live_ids()
             out = []
             for path, archived in paths:
+                named = parse_rollout_name(path.name)
+                if named is not None and named.thread_id in live:
+                    # Its writer indexes it as it writes. Reading it here would re-read
+                    # the whole file at every refresh while it grows: quadratic, and for
+                    # nothing, since a live thread's scan is thrown away below anyway.
+                    continue
                 scanned = scan_file(
                     self._home, path, default_model_provider=provider, archived=archived
                 )

@@ -19,6 +19,7 @@ import zstandard
 from ..protocol.rollout import MalformedLine, RolloutLine, decode_line
 
 __all__ = [
+    "last_ordinal",
     "ReadResult",
     "append_lines",
     "append_record",
@@ -108,6 +109,38 @@ def read_lines_if_exists(path: Path) -> list[RolloutLine]:
         return read_rollout(path).lines
     except FileNotFoundError:
         return []
+
+
+_TAIL_BYTES = 1 << 20
+
+
+def last_ordinal(path: Path) -> int | None:
+    """The highest ordinal among the lines in the last MiB of the plain rollout at
+    `path`: where a writer resuming a paginated thread goes on, found without reading a
+    long file whole. None when the tail holds no line with one (or the file cannot be
+    read this way): the caller then reads the whole file."""
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            start = max(0, size - _TAIL_BYTES)
+            f.seek(start)
+            data = f.read()
+    except OSError:
+        return None
+    raws = data.split(b"\n")
+    if start > 0:
+        raws = raws[1:]  # the first piece may be the end of a line cut by the window
+    ordinals = []
+    for raw in raws:
+        if not raw.strip():
+            continue
+        try:
+            ordinal = decode_line(raw).ordinal
+        except MalformedLine:
+            continue
+        if ordinal is not None:
+            ordinals.append(ordinal)
+    return max(ordinals) if ordinals else None
 
 
 def repair_torn_tail(fd: int) -> int:

@@ -77,7 +77,7 @@ from .lineage import (
 )
 from .maintenance import IndexMaintenance
 from .recorder import RolloutRecorder
-from .rollout_files import existing_rollout, read_lines_if_exists
+from .rollout_files import existing_rollout, last_ordinal, read_lines_if_exists
 from .writer_lock import WriterLock
 
 __all__ = ["LocalThreadStore"]
@@ -354,15 +354,7 @@ class LocalThreadStore(ThreadStore):
                 "link, and this store never writes through links; replace the link with a "
                 "copy of the file to continue the thread here"
             )
-        lines = await asyncio.to_thread(read_lines_if_exists, path)
-        mode = history_mode_of(
-            params.history if params.history else [line.item for line in lines],
-            thread.history_mode,
-        )
-        next_ordinal = None
-        if mode == "paginated":
-            ordinals = [line.ordinal for line in lines if line.ordinal is not None]
-            next_ordinal = (max(ordinals) + 1) if ordinals else len(lines)
+        mode, next_ordinal = await self._resume_point(path, params, thread.history_mode)
         lock = WriterLock(self.home.root, params.thread_id)
         await asyncio.to_thread(lock.acquire)
         recorder = RolloutRecorder(
@@ -373,6 +365,28 @@ class LocalThreadStore(ThreadStore):
             max_item_bytes=self.config.max_item_bytes,
         )
         self._live[params.thread_id] = _Live(recorder, lock, mode)
+
+    async def _resume_point(
+        self, path: Path, params: ResumeThreadParams, indexed_mode: str
+    ) -> tuple[str, int | None]:
+        """The thread's history mode and, for a paginated thread, the next ordinal. With
+        the history given, the file is not read again (for a long thread that was half
+        of a resume): only its tail, for the ordinal."""
+        if params.history:
+            mode = history_mode_of(params.history, indexed_mode)
+            if mode != "paginated":
+                return mode, None
+            last = await asyncio.to_thread(last_ordinal, path)
+            if last is not None:
+                return mode, last + 1
+        lines = await asyncio.to_thread(read_lines_if_exists, path)
+        mode = history_mode_of(
+            params.history if params.history else [line.item for line in lines], indexed_mode
+        )
+        if mode != "paginated":
+            return mode, None
+        ordinals = [line.ordinal for line in lines if line.ordinal is not None]
+        return mode, (max(ordinals) + 1) if ordinals else len(lines)
 
     @heals_index
     async def append_items(self, params: AppendThreadItemsParams) -> None:
