@@ -353,6 +353,14 @@ class LiveThread:
             await self.store.flush_thread(self.thread_id)
             await self._flush_metadata(existing_history_only=True)
 
+    async def flush_history(self) -> None:
+        """Make appended history durable, and nothing more: a debounced `updated_at`
+        touch stays pending for its interval or the next barrier, as it would without
+        the flush (for callers that make every append durable, like `Conversation`)."""
+        async with self._lock:
+            self._check_open("flush_history")
+            await self.store.flush_thread(self.thread_id)
+
     async def shutdown(self) -> None:
         """Send pending metadata, then close the writer; the handle is closed afterwards.
 

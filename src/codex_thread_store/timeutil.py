@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 __all__ = ["format_rfc3339_ms", "from_ms", "parse_timestamp", "to_ms", "truncate_ms", "utc_now"]
 
@@ -19,12 +19,15 @@ def utc_now() -> datetime:
     return truncate_ms(datetime.now(UTC))
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
 def to_ms(value: datetime) -> int:
-    """Unix milliseconds of `value` (exact for millisecond-precision datetimes)."""
-    value = truncate_ms(value)
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    delta = value - epoch
-    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    """Unix milliseconds of `value`, whole milliseconds (naive means UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return (value - _EPOCH) // _MS
 
 
 def from_ms(ms: int) -> datetime:

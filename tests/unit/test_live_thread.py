@@ -793,3 +793,17 @@ async def test_shutdown_after_resume_sends_no_deferred_resume_metadata() -> None
     store.clear()
     await live.shutdown()
     assert store.ops() == ["shutdown_thread"]
+
+
+async def test_flush_history_makes_history_durable_and_leaves_a_debounced_touch_pending() -> None:
+    store = RecordingStore()
+    live = await create(store)
+    await live.append_items([user_msg("hi")])
+    await live.append_items([agent_msg("one")])  # a bare touch inside the debounce window
+    store.clear()
+    await live.flush_history()
+    assert store.ops() == ["flush_thread"]
+    assert live.metadata_sync.take_pending_update() is not None  # the touch still waits
+    await live.shutdown()
+    with pytest.raises(ThreadNotFound, match="flush_history"):
+        await live.flush_history()

@@ -34,6 +34,7 @@ from typing import Any
 import msgspec
 
 from ..errors import InvalidRequest, ThreadNotFound
+from ..gc_pause import paused_gc
 from ..live_thread import LiveThread
 from ..patch import ThreadMetadataPatch, TokenUsage
 from ..protocol.rollout import RolloutItem
@@ -47,7 +48,7 @@ from ..types import (
     ThreadPersistenceMetadata,
 )
 from .chat import chat_messages, stored_items_from_chat
-from .items import model_item, stored_item
+from .items import CODEX_ONLY_KEYS, model_item, stored_item
 from .replay import Replay
 from .turns import TurnSettings, turn_lines
 
@@ -220,7 +221,7 @@ class Conversation:
     async def _commit(self, lines: list[RolloutItem]) -> None:
         """Append `lines` durably, then take them into the in-memory context."""
         await self.live.append_items(lines)
-        await self.live.flush()
+        await self.live.flush_history()
         before = len(self._replay.context)
         checkpoint = self._replay.checkpoint
         for line in lines:
@@ -280,11 +281,15 @@ class Conversation:
         if limit is not None and limit < 0:
             raise InvalidRequest(f"limit must be 0 or more, got {limit}")
         encoded = self._encoded if limit is None else self._encoded[-limit:] if limit else []
-        return [model_item(_decode(raw)) for raw in encoded]
+        # One decode of the whole list: fresh objects, without a Python call per item.
+        with paused_gc():
+            decoded: list[dict[str, Any]] = _decode(b"[" + b",".join(encoded) + b"]")
+            return [p if CODEX_ONLY_KEYS.isdisjoint(p) else model_item(p) for p in decoded]
 
     async def chat_messages(self) -> list[dict[str, Any]]:
         """The model context as Chat Completions messages (reasoning left out)."""
-        return chat_messages([_decode(raw) for raw in self._encoded])
+        with paused_gc():
+            return chat_messages(_decode(b"[" + b",".join(self._encoded) + b"]"))
 
     def __len__(self) -> int:
         return len(self._encoded)

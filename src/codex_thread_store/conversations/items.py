@@ -26,6 +26,7 @@ from ..protocol.rollout_kinds import PERSISTED_RESPONSE_ITEMS
 from ..protocol.short_form import MESSAGE_ROLES, ORIGINAL_KEY
 
 __all__ = [
+    "CODEX_ONLY_KEYS",
     "MESSAGE_ROLES",
     "ORIGINAL_KEY",
     "is_real_user_message",
@@ -36,7 +37,7 @@ __all__ = [
 
 
 # Keys Codex adds for its own bookkeeping; the Responses API refuses them as input.
-_CODEX_ONLY_KEYS: Final = frozenset({"internal_chat_message_metadata_passthrough", ORIGINAL_KEY})
+CODEX_ONLY_KEYS: Final = frozenset({"internal_chat_message_metadata_passthrough", ORIGINAL_KEY})
 
 # User messages Codex writes as context, not as something the user said (they neither
 # start a turn nor count for a rollback).
@@ -159,7 +160,7 @@ def model_item(payload: Mapping[str, Any]) -> dict[str, Any]:
     original = payload.get(ORIGINAL_KEY)
     if isinstance(original, Mapping) and isinstance(original.get("input"), Mapping):
         return dict(original["input"])
-    return {k: v for k, v in payload.items() if k not in _CODEX_ONLY_KEYS}
+    return {k: v for k, v in payload.items() if k not in CODEX_ONLY_KEYS}
 
 
 def message_text(payload: Mapping[str, Any]) -> str:

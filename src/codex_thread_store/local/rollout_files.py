@@ -16,6 +16,7 @@ from pathlib import Path
 
 import zstandard
 
+from ..gc_pause import paused_gc
 from ..protocol.rollout import MalformedLine, RolloutLine, decode_line
 
 __all__ = [
@@ -81,6 +82,11 @@ def iter_lines(data: bytes) -> Iterator[tuple[int, bytes, bool]]:
 
 
 def parse_rollout(data: bytes, base_offset: int = 0) -> ReadResult:
+    with paused_gc():
+        return _parse(data, base_offset)
+
+
+def _parse(data: bytes, base_offset: int) -> ReadResult:
     result = ReadResult(size=base_offset + len(data))
     for offset, raw, terminated in iter_lines(data):
         if not raw.strip():

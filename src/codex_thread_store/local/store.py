@@ -268,9 +268,13 @@ class LocalThreadStore(ThreadStore):
         """The logical history. A fork by reference reads as a fork by copy would: its own
         `session_meta` first (its identity), then the inherited lines, then its own."""
         _, own = await self._own_lines(thread)
-        prefix = await asyncio.to_thread(inherited_prefix, self.home, own)
-        lines = [*own[:1], *prefix, *own[1:]] if prefix else own
-        return stored_history(thread.thread_id, timed_lines(lines))
+
+        def logical() -> StoredThreadHistory:
+            prefix = inherited_prefix(self.home, own)
+            lines = [*own[:1], *prefix, *own[1:]] if prefix else own
+            return stored_history(thread.thread_id, timed_lines(lines))
+
+        return await asyncio.to_thread(logical)
 
     async def _history_view(self, thread: StoredThread) -> ThreadHistoryView:
         path, own = await self._own_lines(thread)

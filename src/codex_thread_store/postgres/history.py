@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..errors import Conflict
+from ..gc_pause import paused_gc
 from ..protocol.rollout import RolloutItem
 from ..timeutil import from_ms, to_ms
 from ..turns import TimedItem
@@ -154,10 +155,11 @@ async def load_items(conn: Conn, owner: str, thread_id: str) -> list[TimedItem]:
         " ORDER BY seq",
         (owner, thread_id),
     )
-    return [
-        TimedItem(to_ms(created_at), decode_item(bytes(payload)))
-        for created_at, payload in await cur.fetchall()
-    ]
+    with paused_gc():  # a long history is many objects at once, none of them garbage
+        return [
+            TimedItem(to_ms(created_at), decode_item(bytes(payload)))
+            for created_at, payload in await cur.fetchall()
+        ]
 
 
 async def count_items(conn: Conn, owner: str, thread_id: str) -> int:
