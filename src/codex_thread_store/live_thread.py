@@ -26,7 +26,7 @@ from .ids import new_thread_id
 from .metadata_sync import PendingUpdate, ThreadMetadataSync
 from .originator import OriginatorResolver
 from .patch import ThreadMetadataPatch
-from .policy import is_persisted_rollout_item, persisted_rollout_items
+from .policy import is_persisted_rollout_item, sanitize_rollout_item
 from .protocol.rollout import RolloutItem, first_session_meta
 from .protocol.short_form import is_short_form
 from .protocol.sources import SessionSource
@@ -296,13 +296,16 @@ class LiveThread:
             self._check_open("append_items")
             mode = self._sync.history_mode
             items = [line for item in items for line in _said(item, mode, self.thread_id)]
-            dropped = Counter(
-                _kind(item) for item in items if not is_persisted_rollout_item(item, mode)
-            )
+            canonical: list[RolloutItem] = []
+            dropped: Counter[str] = Counter()
+            for item in items:  # one pass: a long batch is costly enough
+                if is_persisted_rollout_item(item, mode):
+                    canonical.append(sanitize_rollout_item(item))
+                else:
+                    dropped[_kind(item)] += 1
             if dropped:
                 self.dropped.update(dropped)
                 log.debug("%s: the persistence policy left out %s", self.thread_id, dict(dropped))
-            canonical = persisted_rollout_items(items, mode)
             await self.store.append_items(
                 AppendThreadItemsParams(thread_id=self.thread_id, items=list(items))
             )
