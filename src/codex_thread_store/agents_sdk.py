@@ -135,7 +135,7 @@ class ThreadSession(SessionABC):
             async with shared.lock:
                 if self._conversation is None:
                     entry = shared.open.get(self.thread_id)
-                    if entry is None or entry.conversation.live.is_closed:
+                    if entry is None or entry.conversation.is_closed:
                         opened = await Conversation.open(self.store, self.thread_id, **self._start)
                         entry = shared.open[self.thread_id] = _Open(opened)
                     entry.sessions += 1

@@ -14,6 +14,7 @@ from codex_thread_store import (
     ListTurnsParams,
     LoadThreadHistoryParams,
     ReadThreadParams,
+    ThreadNotFound,
     ThreadStore,
     TokenUsage,
     TurnItemsView,
@@ -299,3 +300,40 @@ async def test_negative_limit_is_refused(store: ThreadStore) -> None:
     with pytest.raises(InvalidRequest, match="limit"):
         await convo.items(-1)
     await convo.close()
+
+
+async def test_reading_takes_no_writer(store: ThreadStore) -> None:
+    convo = await Conversation.start(store)
+    await convo.append([USER, ANSWER])
+    await convo.close()
+    reader = await Conversation.resume(store, convo.thread_id)
+    assert await reader.items() == [USER, ANSWER]
+    assert reader.live is None
+    writer = await Conversation.resume(store, convo.thread_id)
+    await writer.append([{"role": "user", "content": "more"}])  # no Conflict: nobody writes
+    await writer.close()
+    await reader.close()
+
+
+async def test_a_write_after_another_writer_rereads_the_thread_first(store: ThreadStore) -> None:
+    convo = await Conversation.start(store)
+    await convo.append([USER, ANSWER])
+    await convo.close()
+    first = await Conversation.resume(store, convo.thread_id)  # reads, holds no writer
+    second = await Conversation.resume(store, convo.thread_id)
+    await second.append([{"role": "user", "content": "from the second"}])
+    await second.close()
+    await first.append([{"role": "assistant", "content": "from the first"}])
+    expected = [
+        USER,
+        ANSWER,
+        {"role": "user", "content": "from the second"},
+        {"role": "assistant", "content": "from the first"},
+    ]
+    assert await first.items() == expected
+    await first.close()
+    again = await Conversation.resume(store, convo.thread_id)
+    assert await again.items() == expected
+    await again.close()
+    with pytest.raises(ThreadNotFound, match="closed"):
+        await first.append([USER])

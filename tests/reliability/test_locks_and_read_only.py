@@ -30,6 +30,7 @@ from codex_thread_store import (
     PermissionDenied,
     ReadThreadParams,
     ResumeThreadParams,
+    RolloutItem,
     SearchThreadsParams,
     ThreadMetadataPatch,
     ThreadPersistenceMetadata,
@@ -56,7 +57,13 @@ async def make_home(home: Path, threads: int = 3) -> None:
             )
             await store.persist_thread(tid(n))
             await store.append_items(
-                AppendThreadItemsParams(thread_id=tid(n), items=[user_message(f"needle {n}")])
+                AppendThreadItemsParams(
+                    thread_id=tid(n),
+                    items=[
+                        RolloutItem.response_item({"role": "user", "content": f"needle {n}"}),
+                        user_message(f"needle {n}"),
+                    ],
+                )
             )
             await store.shutdown_thread(tid(n))
 
@@ -152,3 +159,20 @@ async def test_a_read_only_home_reads_fully_and_refuses_writes(
             with pytest.raises(PermissionDenied, match="cannot be written"):
                 await write
     assert (config.own_dir / "codex-thread-store-index.sqlite").is_file()
+
+
+async def test_a_conversation_reads_a_read_only_home_and_refuses_to_write(
+    read_only_home: Path,
+) -> None:
+    from codex_thread_store import Conversation
+    from codex_thread_store.agents_sdk import ThreadSession
+
+    async with LocalThreadStore(LocalThreadStoreConfig(codex_home=read_only_home)) as store:
+        convo = await Conversation.resume(store, tid(1))
+        assert await convo.items() == [{"role": "user", "content": "needle 1"}]  # no writer
+        with pytest.raises(PermissionDenied, match="cannot be written"):
+            await convo.append([{"role": "user", "content": "more"}])
+        await convo.close()
+        session = ThreadSession(tid(2), store)
+        assert await session.get_items() == [{"role": "user", "content": "needle 2"}]
+        await session.close()

@@ -20,8 +20,10 @@ reading of the thread agrees with this one:
 - `clear` writes a `compacted` line with an empty `replacement_history`: Codex resumes
   with an empty context; the old turns stay visible as history before a compaction.
 
-One `Conversation` is the thread's writer while it is open: it holds the context in
-memory, so reads cost no I/O. Close it (or use `async with`) to release the writer.
+A `Conversation` holds the context in memory, so reads after the first cost no I/O.
+Reading takes no writer: a thread can be read from a read-only home or while another
+process writes it. The first write opens the thread's writer (reading the history again
+first if the thread changed since), and `close` (or `async with`) releases it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -37,15 +41,17 @@ from ..errors import InvalidRequest, ThreadNotFound
 from ..gc_pause import paused_gc
 from ..live_thread import LiveThread
 from ..patch import ThreadMetadataPatch, TokenUsage
-from ..protocol.rollout import RolloutItem
+from ..protocol.rollout import RolloutItem, history_mode_of
 from ..protocol.sources import SessionSource
 from ..store import ThreadStore
+from ..timeutil import utc_now
 from ..types import (
     CreateThreadParams,
     LoadThreadHistoryParams,
     ReadThreadParams,
     ResumeThreadParams,
     ThreadPersistenceMetadata,
+    UpdateThreadMetadataParams,
 )
 from .chat import chat_messages, stored_items_from_chat
 from .items import CODEX_ONLY_KEYS, model_item, stored_item
@@ -58,12 +64,42 @@ _encode = msgspec.json.encode
 _decode = msgspec.json.decode
 
 
+@dataclass(frozen=True, slots=True)
+class _PendingWriter:
+    """What opening the writer later needs: the history already read (so it is not
+    read twice) and the thread's `updated_at` then (to notice another writer since)."""
+
+    history: list[RolloutItem]
+    updated_at: datetime
+    read_at: datetime
+    include_archived: bool
+
+    def may_be_stale(self, updated_at: datetime) -> bool:
+        """Whether the thread may have changed since it was read: its `updated_at`
+        moved, or it was written within the millisecond of the read, when a later write
+        could carry the same time."""
+        return updated_at != self.updated_at or self.updated_at >= self.read_at
+
+
 class Conversation:
     """One thread read and written as plain model items. Build it with `start`, `resume`
     or `open`; close it with `close` (or `async with`)."""
 
-    def __init__(self, live: LiveThread, replay: Replay, settings: TurnSettings) -> None:
-        self.live = live
+    def __init__(
+        self,
+        store: ThreadStore,
+        thread_id: str,
+        replay: Replay,
+        settings: TurnSettings,
+        *,
+        live: LiveThread | None = None,
+        pending: _PendingWriter | None = None,
+    ) -> None:
+        self.store = store
+        self.thread_id = thread_id
+        self._live = live
+        self._pending = pending
+        self._closed = False
         self._replay = replay
         self._settings = settings
         self._lock = asyncio.Lock()
@@ -72,12 +108,13 @@ class Conversation:
         self._encoded: list[bytes] = [_encode(p) for p in replay.context]
 
     @property
-    def thread_id(self) -> str:
-        return self.live.thread_id
+    def live(self) -> LiveThread | None:
+        """The thread's writer, once a write has opened it (None before)."""
+        return self._live
 
     @property
-    def store(self) -> ThreadStore:
-        return self.live.store
+    def is_closed(self) -> bool:
+        return self._closed
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
@@ -115,7 +152,8 @@ class Conversation:
         live = await LiveThread.create(
             store, CreateThreadParams(**fields), collect_git=collect_git, model=model
         )
-        conversation = cls(live, Replay(), cls._settings_for(live, cwd, model))
+        settings = cls._settings_for(live.thread_id, live.metadata_sync.history_mode, cwd, model)
+        conversation = cls(store, live.thread_id, Replay(), settings, live=live)
         if name:
             await live.update_metadata(ThreadMetadataPatch(name=name))
         return conversation
@@ -137,21 +175,17 @@ class Conversation:
                 False).
             Conflict: another writer holds the thread.
         """
+        read_at = utc_now()
+        thread = await store.read_thread(
+            ReadThreadParams(thread_id=thread_id, include_archived=include_archived)
+        )
         history = await store.load_history(
             LoadThreadHistoryParams(thread_id=thread_id, include_archived=include_archived)
         )
-        live = await LiveThread.resume(
-            store,
-            ResumeThreadParams(
-                thread_id=thread_id, history=history.items, include_archived=include_archived
-            ),
-            model=model,
-        )
-        replay = Replay.of(history.items)
-        if cwd is None:
-            thread = await live.read_thread()
-            cwd = thread.cwd or None
-        return cls(live, replay, cls._settings_for(live, cwd, model))
+        mode = history_mode_of(history.items, thread.history_mode)
+        settings = cls._settings_for(thread_id, mode, cwd or thread.cwd or None, model)
+        pending = _PendingWriter(history.items, thread.updated_at, read_at, include_archived)
+        return cls(store, thread_id, Replay.of(history.items), settings, pending=pending)
 
     @classmethod
     async def open(cls, store: ThreadStore, thread_id: str, **start: Any) -> Conversation:
@@ -164,13 +198,50 @@ class Conversation:
         return await cls.resume(store, thread_id, model=start.get("model"), cwd=start.get("cwd"))
 
     @staticmethod
-    def _settings_for(live: LiveThread, cwd: str | None, model: str | None) -> TurnSettings:
+    def _settings_for(
+        thread_id: str, history_mode: str, cwd: str | None, model: str | None
+    ) -> TurnSettings:
         return TurnSettings(
-            thread_id=live.thread_id,
-            paginated=live.metadata_sync.history_mode == "paginated",
+            thread_id=thread_id,
+            paginated=history_mode == "paginated",
             cwd=cwd or os.getcwd(),
             model=model,
         )
+
+    async def _writer(self) -> LiveThread:
+        """The thread's writer, opened on the first write. If the thread changed since it
+        was read (another writer appended), its history is read again first, so this
+        conversation never writes turns against a stale context."""
+        if self._closed:
+            raise ThreadNotFound(self.thread_id, "this Conversation was closed; resume it")
+        if self._live is not None:
+            return self._live
+        pending = self._pending
+        assert pending is not None
+        history = pending.history
+        thread = await self.store.read_thread(
+            ReadThreadParams(thread_id=self.thread_id, include_archived=pending.include_archived)
+        )
+        if pending.may_be_stale(thread.updated_at):
+            loaded = await self.store.load_history(
+                LoadThreadHistoryParams(
+                    thread_id=self.thread_id, include_archived=pending.include_archived
+                )
+            )
+            history = loaded.items
+            self._replay = Replay.of(history)
+            self._encoded = [_encode(p) for p in self._replay.context]
+        self._live = await LiveThread.resume(
+            self.store,
+            ResumeThreadParams(
+                thread_id=self.thread_id,
+                history=history,
+                include_archived=pending.include_archived,
+            ),
+            model=self._settings.model,
+        )
+        self._pending = None  # the writer has what it needed from the history
+        return self._live
 
     # -- writing ------------------------------------------------------------------------
     async def append(
@@ -220,8 +291,9 @@ class Conversation:
 
     async def _commit(self, lines: list[RolloutItem]) -> None:
         """Append `lines` durably, then take them into the in-memory context."""
-        await self.live.append_items(lines)
-        await self.live.flush_history()
+        live = await self._writer()
+        await live.append_items(lines)
+        await live.flush_history()
         before = len(self._replay.context)
         checkpoint = self._replay.checkpoint
         for line in lines:
@@ -272,7 +344,13 @@ class Conversation:
 
     async def set_name(self, name: str | None) -> None:
         """Name the thread (None clears the name)."""
-        await self.live.update_metadata(ThreadMetadataPatch(name=name))
+        patch = ThreadMetadataPatch(name=name)
+        if self._live is not None:  # a loaded thread's metadata goes through its writer
+            await self._live.update_metadata(patch)
+        else:
+            await self.store.update_thread_metadata(
+                UpdateThreadMetadataParams(thread_id=self.thread_id, patch=patch)
+            )
 
     # -- reading ------------------------------------------------------------------------
     async def items(self, limit: int | None = None) -> list[dict[str, Any]]:
@@ -296,8 +374,12 @@ class Conversation:
 
     # -- closing ------------------------------------------------------------------------
     async def close(self) -> None:
-        """Send pending metadata and release the writer (an open turn stays open)."""
-        await self.live.shutdown()
+        """Send pending metadata and release the writer, if a write opened one (an open
+        turn stays open); idempotent."""
+        self._closed = True
+        self._pending = None
+        if self._live is not None:
+            await self._live.shutdown()
 
     async def __aenter__(self) -> Conversation:
         return self
