@@ -196,6 +196,34 @@ def append_body(conn: sqlite3.Connection, thread_id: str, text: str) -> None:
         raise
 
 
+def record_write(
+    conn: sqlite3.Connection, thread_id: str, state: FileState | None, text: str | None
+) -> bool:
+    """After a durable append by this store's writer, in one transaction: the rollout's
+    new size (with the text, so a refresh elsewhere that read the file earlier sees the
+    bigger size and leaves the thread alone) and the appended message text.
+
+    Returns False, writing nothing, while the thread's row is still the live placeholder
+    of a thread not yet materialized: its first write takes the longer way."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        row = conn.execute(
+            "SELECT live_only FROM threads WHERE thread_id = ?", (thread_id,)
+        ).fetchone()
+        if row is not None and row[0]:
+            conn.execute("COMMIT")
+            return False
+        if state is not None:
+            _set_file(conn, state)
+        if text:
+            _insert_text(conn, thread_id, text)
+        conn.execute("COMMIT")
+    except BaseException:
+        rollback(conn)
+        raise
+    return True
+
+
 def _insert_text(conn: sqlite3.Connection, thread_id: str, text: str) -> None:
     row_id = conn.execute("INSERT INTO text_rows (thread_id) VALUES (?)", (thread_id,)).lastrowid
     conn.execute(

@@ -221,7 +221,8 @@ class LocalThreadStore(ThreadStore):
         live = self._live.get(thread_id)
         return None if live is None else str(live.recorder.path)
 
-    async def _record_file(self, db: IndexDb, thread_id: str, path: Path) -> None:
+    @staticmethod
+    async def _file_state(thread_id: str, path: Path) -> index.FileState | None:
         def stat() -> index.FileState | None:
             actual = existing_rollout(path)
             if actual is None:
@@ -229,7 +230,10 @@ class LocalThreadStore(ThreadStore):
             st = actual.stat()
             return index.FileState(str(path), thread_id, st.st_size, st.st_mtime_ns)
 
-        state = await asyncio.to_thread(stat)
+        return await asyncio.to_thread(stat)
+
+    async def _record_file(self, db: IndexDb, thread_id: str, path: Path) -> None:
+        state = await self._file_state(thread_id, path)
         if state is not None:
             await db.run(index.set_file, state)
 
@@ -447,15 +451,20 @@ class LocalThreadStore(ThreadStore):
         if not live.recorder.materialized:
             await self._index_pending_text(db, thread_id, live)
             return
-        if await db.run(index.is_live_only, thread_id):
+        # The common case, one transaction: the new size and the text together.
+        state = await self._file_state(thread_id, live.recorder.path)
+        text = "\n".join(live.pending_text) if live.pending_text else None
+        if await db.run(index.record_write, thread_id, state, text):
+            live.pending_text = []  # only once indexed: a failed attempt is redone whole
+        else:  # the first write after materializing: the row stops being a placeholder
             thread = await db.run(index.get_thread, thread_id)
             if thread is not None:
                 await db.run(index.upsert_thread, thread, live_only=False)
                 await self._sync_codex_row(db, thread)
-        # The size first, then the text: a refresh in another process that read the file
-        # earlier then sees the bigger size and leaves this thread's rows alone.
-        await self._record_file(db, thread_id, live.recorder.path)
-        await self._index_pending_text(db, thread_id, live)
+            # The size first, then the text: a refresh in another process that read the
+            # file earlier then sees the bigger size and leaves this thread's rows alone.
+            await self._record_file(db, thread_id, live.recorder.path)
+            await self._index_pending_text(db, thread_id, live)
         if live.history_mode == "paginated":
             await codex_mirror.project(self, db, live.recorder.path)
 
