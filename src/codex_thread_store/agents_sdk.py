@@ -62,9 +62,20 @@ class _StoreSessions:
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     open: dict[str, _Open] = field(default_factory=dict)
+    retired: bool = False
+    """Set, under the lock, once nothing is open: a waiter then takes a fresh one."""
 
 
-_SHARED: weakref.WeakKeyDictionary[ThreadStore, _StoreSessions] = weakref.WeakKeyDictionary()
+# Per store, per event loop: a lock and a writer belong to the loop they were made on,
+# and apps that run each request in its own `asyncio.run` reuse one store across loops.
+_SHARED: weakref.WeakKeyDictionary[
+    ThreadStore, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _StoreSessions]
+] = weakref.WeakKeyDictionary()
+
+
+def _sessions_of(store: ThreadStore) -> _StoreSessions:
+    loop = asyncio.get_running_loop()
+    return _SHARED.setdefault(store, weakref.WeakKeyDictionary()).setdefault(loop, _StoreSessions())
 
 
 def thread_id_for(session_id: str) -> str:
@@ -127,19 +138,21 @@ class ThreadSession(SessionABC):
             "history_mode": history_mode,
         }
         self._conversation: Conversation | None = None
+        self._shared: _StoreSessions | None = None
 
     async def conversation(self) -> Conversation:
         """The thread as a `Conversation` (opened, or created, on first use)."""
-        if self._conversation is None:
-            shared = _SHARED.setdefault(self.store, _StoreSessions())
+        while self._conversation is None:
+            shared = _sessions_of(self.store)
             async with shared.lock:
-                if self._conversation is None:
-                    entry = shared.open.get(self.thread_id)
-                    if entry is None or entry.conversation.is_closed:
-                        opened = await Conversation.open(self.store, self.thread_id, **self._start)
-                        entry = shared.open[self.thread_id] = _Open(opened)
-                    entry.sessions += 1
-                    self._conversation = entry.conversation
+                if shared.retired or self._conversation is not None:
+                    continue
+                entry = shared.open.get(self.thread_id)
+                if entry is None or entry.conversation.is_closed:
+                    opened = await Conversation.open(self.store, self.thread_id, **self._start)
+                    entry = shared.open[self.thread_id] = _Open(opened)
+                entry.sessions += 1
+                self._conversation, self._shared = entry.conversation, shared
         return self._conversation
 
     async def get_items(self, limit: int | None = None) -> list[Any]:
@@ -163,18 +176,22 @@ class ThreadSession(SessionABC):
         """Let go of the thread; its writer is released when no session of this thread
         on this store still uses it (the session opens it again on next use)."""
         conversation, self._conversation = self._conversation, None
-        if conversation is None:
+        shared, self._shared = self._shared, None
+        if conversation is None or shared is None:
             return
-        shared = _SHARED.get(self.store)
-        if shared is not None:
-            async with shared.lock:
-                entry = shared.open.get(self.thread_id)
-                if entry is not None and entry.conversation is conversation:
-                    entry.sessions -= 1
-                    if entry.sessions > 0:
-                        return
-                    del shared.open[self.thread_id]
-        await conversation.close()
+        async with shared.lock:  # closed before another session can open it again
+            entry = shared.open.get(self.thread_id)
+            if entry is not None and entry.conversation is conversation:
+                entry.sessions -= 1
+                if entry.sessions > 0:
+                    return
+                del shared.open[self.thread_id]
+            await conversation.close()
+            if not shared.open:  # forget the idle loop's entry (its lock can hold the loop)
+                shared.retired = True
+                per_loop = _SHARED.get(self.store)
+                if per_loop is not None and per_loop.get(asyncio.get_running_loop()) is shared:
+                    del per_loop[asyncio.get_running_loop()]
 
     def __repr__(self) -> str:
         return f"ThreadSession({self.session_id!r}, thread {self.thread_id})"

@@ -214,24 +214,40 @@ class LiveThread:
     ) -> LiveThread:
         """Reopen a thread; its originator and source are read back from its history.
 
-        If loading history fails after the writer opened, the writer is discarded
-        and the load error is raised.
+        If anything fails (or is cancelled) after the writer opened, the writer is
+        discarded and the first error is raised.
         """
         await store.resume_thread(params)
+        try:
+            return await cls._resumed(
+                store, params, inherited_originator, originators, analytics, model, sync_options
+            )
+        except BaseException:
+            # A writer nobody holds would refuse every later resume for the process's life.
+            try:
+                await store.discard_thread(params.thread_id)
+            except ThreadStoreError as exc:  # the first error is the one to report
+                log.warning("discarding %s after a failed resume: %s", params.thread_id, exc)
+            raise
+
+    @classmethod
+    async def _resumed(
+        cls,
+        store: ThreadStore,
+        params: ResumeThreadParams,
+        inherited_originator: str | None,
+        originators: OriginatorResolver | None,
+        analytics: AnalyticsSink | None,
+        model: str | None,
+        sync_options: dict[str, Any] | None,
+    ) -> LiveThread:
         history = params.history
         if history is None:
-            try:
-                loaded = await store.load_history(
-                    LoadThreadHistoryParams(
-                        thread_id=params.thread_id, include_archived=params.include_archived
-                    )
+            loaded = await store.load_history(
+                LoadThreadHistoryParams(
+                    thread_id=params.thread_id, include_archived=params.include_archived
                 )
-            except BaseException:
-                try:
-                    await store.discard_thread(params.thread_id)
-                except ThreadStoreError as exc:  # the load error is the one to report
-                    log.warning("discarding %s after a failed load: %s", params.thread_id, exc)
-                raise
+            )
             history = loaded.items
         meta = first_session_meta(history)
         resolver = originators or OriginatorResolver()

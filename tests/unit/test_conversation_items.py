@@ -17,6 +17,8 @@ from codex_thread_store.conversations.items import (
 )
 from codex_thread_store.conversations.replay import Replay
 
+CONTEXT = "<environment_context>\n<cwd>/x</cwd>\n</environment_context>"
+
 
 def user(text: str) -> dict[str, Any]:
     return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
@@ -94,6 +96,15 @@ def test_parts_codex_has_no_kind_for_are_stored_as_text(
         ({"type": "function_call", "name": "f", "call_id": "c"}, "'arguments'"),
         ({"type": "function_call_output", "call_id": "c", "output": 3}, "'output'"),
         ({"type": "reasoning", "summary": "x"}, "'summary'"),
+        ({"type": "reasoning", "summary": [{"text": "x"}]}, "summary_text"),
+        ({"type": "local_shell_call", "status": "completed"}, "'action'"),
+        ({"type": "image_generation_call", "status": "completed"}, "'result'"),
+        ({"type": "compaction"}, "'encrypted_content'"),
+        ({"type": "agent_message", "author": "a", "recipient": "b"}, "'content'"),
+        (
+            {"type": "function_call_output", "call_id": "c", "output": [{"type": "input_video"}]},
+            "tool output part",
+        ),
         ({"role": "tool", "content": "x"}, "role 'tool'"),
         ({"role": "user", "content": None}, "'content'"),
         ({"role": "user", "content": [{"type": "input_text"}]}, "'text'"),
@@ -109,6 +120,23 @@ def test_what_codex_cannot_read_is_refused_by_name(item: Any, words: str) -> Non
     assert words in str(caught.value)
 
 
+def test_a_file_in_a_tool_output_is_stored_as_text_codex_can_read() -> None:
+    item = {
+        "type": "function_call_output",
+        "call_id": "c",
+        "output": [
+            {"type": "input_text", "text": "see"},
+            {"type": "input_file", "filename": "log.txt", "file_data": "..."},
+        ],
+    }
+    stored = stored_item(0, item)
+    assert stored["output"] == [
+        {"type": "input_text", "text": "see"},
+        {"type": "input_text", "text": "[file: log.txt]"},
+    ]
+    assert model_item(stored) == item
+
+
 def test_model_item_leaves_out_codex_bookkeeping() -> None:
     written_by_codex = {**user("hi"), "internal_chat_message_metadata_passthrough": {"t": 1}}
     assert model_item(written_by_codex) == user("hi")
@@ -118,9 +146,25 @@ def test_model_item_leaves_out_codex_bookkeeping() -> None:
     "payload, real",
     [
         (user("hello"), True),
-        (user("<environment_context>\n<cwd>/x</cwd>"), False),
-        (user("# AGENTS.md instructions for /x"), False),
-        (user("  <turn_aborted>"), False),
+        (user("<environment_context>\n<cwd>/x</cwd>\n</environment_context>"), False),
+        (user("<ENVIRONMENT_CONTEXT>x</Environment_Context>"), False),
+        (user("# AGENTS.md instructions for /x\n<INSTRUCTIONS>y</INSTRUCTIONS>"), False),
+        (user("  <turn_aborted>gone</turn_aborted>\n"), False),
+        # An opening marker without its closing one is the user's own words.
+        (user("<environment_context> what is this tag?"), True),
+        # Any one text part that is a context fragment makes the message context.
+        (
+            {
+                "type": "message",
+                "role": "user",
+                "content": [
+                    {"type": "input_text", "text": "hi"},
+                    {"type": "input_text", "text": "<skill>s</skill>"},
+                ],
+            },
+            False,
+        ),
+        ({"type": "message", "role": "user", "content": "<skill>s</skill>"}, False),
         (assistant("hello"), False),
         ({"type": "function_call_output", "call_id": "c", "output": "x"}, False),
     ],
@@ -238,7 +282,7 @@ def test_compaction_with_a_replacement_replaces_the_context() -> None:
 def test_an_old_compaction_keeps_the_users_messages_and_the_summary() -> None:
     replay = Replay.of(
         [
-            *said(user("<environment_context>x"), user("a"), assistant("1"), user("b")),
+            *said(user(CONTEXT), user("a"), assistant("1"), user("b")),
             RolloutItem.compacted({"message": "summary"}),
         ]
     )
@@ -246,9 +290,11 @@ def test_an_old_compaction_keeps_the_users_messages_and_the_summary() -> None:
 
 
 def test_a_rollback_cuts_at_the_nth_real_user_message_from_the_end() -> None:
-    items = said(assistant("0"), user("a"), assistant("1"), user("<turn_aborted>"), user("b"))
+    aborted = user("<turn_aborted>x</turn_aborted>")
+    items = said(assistant("0"), user("a"), assistant("1"), aborted, user("b"))
+    # The context update just above the cut goes with the rolled-back turn, as in Codex.
     assert Replay.of([*items, event("thread_rolled_back", num_turns=1)]).context == said_payloads(
-        assistant("0"), user("a"), assistant("1"), user("<turn_aborted>")
+        assistant("0"), user("a"), assistant("1")
     )
     assert Replay.of([*items, event("thread_rolled_back", num_turns=2)]).context == [assistant("0")]
     # More turns than there are: every user turn goes, what came before stays.
@@ -283,11 +329,24 @@ def test_turn_state_and_token_totals() -> None:
 def test_a_rollback_removes_just_the_last_turn_only_when_it_opened_with_the_user() -> None:
     opened_by_user = Replay.of(
         [
+            *said(assistant("0")),
             event("task_started", turn_id="t1"),
-            *said(user("<environment_context>"), user("a"), assistant("1")),
+            *said(user("a"), assistant("1")),
         ]
     )
     assert opened_by_user.last_turn_user_start() == 1
+    context_first = Replay.of(
+        [event("task_started", turn_id="t1"), *said(user(CONTEXT), user("a"), assistant("1"))]
+    )
+    assert context_first.last_turn_user_start() is None
+    after_an_update = Replay.of(
+        [
+            *said({"type": "message", "role": "developer", "content": "be brief"}),
+            event("task_started", turn_id="t1"),
+            *said(user("a")),
+        ]
+    )
+    assert after_an_update.last_turn_user_start() is None  # Codex would cut above it
     answer_first = Replay.of(
         [event("task_started", turn_id="t1"), *said(assistant("0"), user("a"))]
     )

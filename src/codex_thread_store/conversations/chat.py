@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import InvalidRequest
-from .items import ORIGINAL_KEY, message_text, stored_item
+from .items import ORIGINAL_KEY, json_copy, message_text, stored_item
 
 __all__ = ["chat_messages", "stored_items_from_chat"]
 
@@ -97,7 +97,7 @@ def stored_items_from_chat(messages: Sequence[Any]) -> list[dict[str, Any]]:
             raise InvalidRequest(f"message {index}: a tool message needs a 'tool_call_id'")
         for position, item in enumerate(_converted(index, message)):
             payload = stored_item(index, item)
-            payload[ORIGINAL_KEY] = {"chat": dict(message) if position == 0 else None}
+            payload[ORIGINAL_KEY] = {"chat": json_copy(message) if position == 0 else None}
             stored.append(payload)
     return stored
 

@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -59,6 +59,8 @@ from .replay import Replay
 from .turns import TurnSettings, turn_lines
 
 __all__ = ["Conversation"]
+
+T = TypeVar("T")
 
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
@@ -192,10 +194,18 @@ class Conversation:
         """Resume thread `thread_id`, or start it with that id when there is none yet
         (`start` holds `start`'s keyword arguments, used only then)."""
         try:
-            await store.read_thread(ReadThreadParams(thread_id=thread_id))
+            thread = await store.read_thread(
+                ReadThreadParams(thread_id=thread_id, include_archived=True)
+            )
         except ThreadNotFound:
             return await cls.start(store, thread_id=thread_id, **start)
-        return await cls.resume(store, thread_id, model=start.get("model"), cwd=start.get("cwd"))
+        return await cls.resume(
+            store,
+            thread_id,
+            model=start.get("model"),
+            cwd=start.get("cwd"),
+            include_archived=thread.is_archived,
+        )
 
     @staticmethod
     def _settings_for(
@@ -276,24 +286,55 @@ class Conversation:
 
     async def end_turn(self) -> None:
         """Close the open turn, if any (Codex then shows it as completed)."""
-        async with self._lock:
+
+        async def close_turn() -> None:
+            await self._writer()
             if self._replay.open_turn is not None:
                 await self._commit(turn_lines(self._settings, self._replay, [], close=True))
+
+        await self._mutate(close_turn)
 
     async def _write(
         self, payloads: list[dict[str, Any]], usage: TokenUsage | None, end_turn: bool | None
     ) -> None:
         if not payloads and usage is None and not end_turn:
             return
-        async with self._lock:
+
+        async def write() -> None:
+            await self._writer()  # first: it may re-read a thread that changed
             lines = turn_lines(self._settings, self._replay, payloads, usage=usage, close=end_turn)
             await self._commit(lines)
 
+        await self._mutate(write)
+
+    async def _mutate(self, mutation: Callable[[], Awaitable[T]]) -> T:
+        """Run one mutation whole, under the lock. Once started it finishes even if the
+        caller is cancelled (the cancellation is raised after): a write half taken into
+        memory would put this conversation out of step with what is stored."""
+
+        async def locked() -> T:
+            async with self._lock:
+                return await mutation()
+
+        task = asyncio.ensure_future(locked())
+        cancelled: asyncio.CancelledError | None = None
+        while not task.done():
+            try:
+                await asyncio.wait({task})
+            except asyncio.CancelledError as exc:
+                cancelled = cancelled or exc
+        if cancelled is not None:
+            if not task.cancelled() and task.exception() is not None:
+                task.exception()  # retrieved: the cancellation is what the caller asked
+            raise cancelled
+        return task.result()
+
     async def _commit(self, lines: list[RolloutItem]) -> None:
-        """Append `lines` durably, then take them into the in-memory context."""
+        """Append `lines`, take them into memory, then make them durable. The append is
+        all-or-nothing, so memory follows it exactly; a failed flush is raised with the
+        lines already counted (they are appended, only their durability is in doubt)."""
         live = await self._writer()
         await live.append_items(lines)
-        await live.flush_history()
         before = len(self._replay.context)
         checkpoint = self._replay.checkpoint
         for line in lines:
@@ -302,11 +343,16 @@ class Conversation:
             self._encoded = [_encode(p) for p in self._replay.context]
         else:
             self._encoded += [_encode(p) for p in self._replay.context[before:]]
+        await live.flush_history()
 
     async def pop(self) -> dict[str, Any] | None:
         """Remove the newest item and return it (None when the context is empty); durable
         when this returns. See the module doc for how it is written."""
-        async with self._lock:
+
+        async def pop_newest() -> dict[str, Any] | None:
+            if not self._replay.context:
+                return None
+            await self._writer()  # it may re-read the thread: decide on the fresh context
             context = self._replay.context
             if not context:
                 return None
@@ -325,11 +371,19 @@ class Conversation:
             await self._commit(lines)
             return popped
 
+        return await self._mutate(pop_newest)
+
     async def clear(self) -> None:
         """Empty the context (durable when this returns); the thread's history stays."""
-        async with self._lock:
+
+        async def clear_all() -> None:
+            if not self._replay.context:
+                return
+            await self._writer()
             if self._replay.context:
                 await self._commit(self._compaction([]))
+
+        await self._mutate(clear_all)
 
     def _closing_open_turn(self) -> list[RolloutItem]:
         """The line that closes the open turn before a rewrite cuts into it (none if no
@@ -375,11 +429,12 @@ class Conversation:
     # -- closing ------------------------------------------------------------------------
     async def close(self) -> None:
         """Send pending metadata and release the writer, if a write opened one (an open
-        turn stays open); idempotent."""
-        self._closed = True
-        self._pending = None
-        if self._live is not None:
-            await self._live.shutdown()
+        turn stays open); idempotent. It waits for a write in progress to finish."""
+        async with self._lock:
+            self._closed = True
+            self._pending = None
+            if self._live is not None:
+                await self._live.shutdown()
 
     async def __aenter__(self) -> Conversation:
         return self

@@ -21,12 +21,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+import msgspec
+
 from ..errors import InvalidRequest
 from ..protocol.rollout_kinds import PERSISTED_RESPONSE_ITEMS
 from ..protocol.short_form import MESSAGE_ROLES, ORIGINAL_KEY
 
 __all__ = [
     "CODEX_ONLY_KEYS",
+    "json_copy",
     "MESSAGE_ROLES",
     "ORIGINAL_KEY",
     "is_real_user_message",
@@ -40,15 +43,16 @@ __all__ = [
 CODEX_ONLY_KEYS: Final = frozenset({"internal_chat_message_metadata_passthrough", ORIGINAL_KEY})
 
 # User messages Codex writes as context, not as something the user said (they neither
-# start a turn nor count for a rollback).
-_CONTEXT_PREFIXES: Final = (
-    "<environment_context>",
-    "<user_instructions>",
-    "# AGENTS.md instructions for",
-    "<skills_instructions>",
-    "<user_shell_command>",
-    "<turn_aborted>",
-    "<subagent_notification>",
+# start a turn nor count for a rollback): a text part that starts with the opening marker
+# (any case, after white space) and ends with the closing one, as Codex tells them apart.
+_CONTEXT_MARKERS: Final = (
+    ("<environment_context>", "</environment_context>"),
+    ("<user_instructions>", "</user_instructions>"),
+    ("# agents.md instructions for", "</instructions>"),
+    ("<user_shell_command>", "</user_shell_command>"),
+    ("<turn_aborted>", "</turn_aborted>"),
+    ("<subagent_notification>", "</subagent_notification>"),
+    ("<skill>", "</skill>"),
 )
 
 _TEXT_PARTS: Final = frozenset({"input_text", "output_text"})
@@ -68,7 +72,15 @@ _REQUIRED: Final[dict[str, tuple[tuple[str, type | tuple[type, ...]], ...]]] = {
     "custom_tool_call": (("name", str), ("input", str), ("call_id", str)),
     "custom_tool_call_output": (("call_id", str), ("output", (str, list))),
     "reasoning": (("summary", list),),
+    "local_shell_call": (("action", dict), ("status", str)),
+    "image_generation_call": (("result", str), ("status", str)),
+    "tool_search_call": (("arguments", (dict, list, str)), ("execution", str)),
+    "tool_search_output": (("execution", str), ("status", str), ("tools", list)),
+    "agent_message": (("author", str), ("recipient", str), ("content", list)),
+    "additional_tools": (("role", str), ("tools", list)),
+    "compaction": (("encrypted_content", str),),
 }
+_OUTPUT_PARTS: Final = frozenset({"input_text", "input_image", "input_audio", "encrypted_content"})
 
 
 def _where(index: int, item: Any) -> str:
@@ -130,6 +142,12 @@ def stored_item(index: int, item: Any) -> dict[str, Any]:
     """
     if not isinstance(item, Mapping):
         raise InvalidRequest(f"item {index}: expected an object, got {type(item).__name__}")
+    # A copy of its own, through JSON: the caller may go on changing its dicts, and what
+    # is not JSON is refused here rather than at the write.
+    try:
+        item = json_copy(item)
+    except (TypeError, ValueError, msgspec.EncodeError) as exc:
+        raise InvalidRequest(f"{_where(index, item)}: not JSON ({exc})") from None
     if ORIGINAL_KEY in item:
         raise InvalidRequest(f"{_where(index, item)}: the key {ORIGINAL_KEY!r} is reserved")
     kind = item.get("type")
@@ -145,9 +163,47 @@ def stored_item(index: int, item: Any) -> dict[str, Any]:
                     f"({'/'.join(t.__name__ for t in _types(expected))})"
                 )
         stored = dict(item)
+        if kind == "reasoning":
+            _check_summary(index, item)
+        elif kind in ("function_call_output", "custom_tool_call_output") and isinstance(
+            item["output"], list
+        ):
+            stored["output"] = [_output_part(index, part) for part in item["output"]]
     if stored != item:
         stored[ORIGINAL_KEY] = {"input": dict(item)}
     return stored
+
+
+def json_copy(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy through JSON (so it is JSON, and shares nothing with the caller's)."""
+    copied: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(item))
+    return copied
+
+
+def _check_summary(index: int, item: Mapping[str, Any]) -> None:
+    for part in item["summary"]:
+        if not (
+            isinstance(part, Mapping)
+            and part.get("type") == "summary_text"
+            and isinstance(part.get("text"), str)
+        ):
+            raise InvalidRequest(
+                f"item {index} (reasoning): each summary part must be "
+                '{"type": "summary_text", "text": ...}'
+            )
+
+
+def _output_part(index: int, part: Any) -> Any:
+    """A tool output part as Codex reads it: a file, which it has no kind for, as text."""
+    if isinstance(part, Mapping) and part.get("type") in _OUTPUT_PARTS:
+        return part
+    if isinstance(part, Mapping) and part.get("type") == "input_file":
+        name = part.get("filename") or part.get("file_id") or part.get("file_url") or "file"
+        return {"type": "input_text", "text": f"[file: {name}]"}
+    raise InvalidRequest(
+        f"item {index}: a tool output part must be input_text, input_image, input_audio or "
+        "input_file"
+    )
 
 
 def _types(expected: type | tuple[type, ...]) -> tuple[type, ...]:
@@ -180,4 +236,21 @@ def is_real_user_message(payload: Mapping[str, Any]) -> bool:
     """A user message the user said (Codex's context messages excepted): it opens a turn."""
     if payload.get("type") != "message" or payload.get("role") != "user":
         return False
-    return not message_text(payload).lstrip().startswith(_CONTEXT_PREFIXES)
+    content = payload.get("content")
+    if isinstance(content, str):
+        return not _is_context(content)
+    if isinstance(content, list):
+        for part in content:
+            if (
+                isinstance(part, Mapping)
+                and part.get("type") == "input_text"
+                and isinstance(part.get("text"), str)
+                and _is_context(part["text"])
+            ):
+                return False
+    return True
+
+
+def _is_context(text: str) -> bool:
+    stripped = text.strip().lower()
+    return any(stripped.startswith(a) and stripped.endswith(b) for a, b in _CONTEXT_MARKERS)

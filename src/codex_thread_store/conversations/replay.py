@@ -115,23 +115,28 @@ class Replay:
         if not users:
             return
         cut = users[-num_turns] if num_turns <= len(users) else users[0]
+        # As Codex does, the context updates just above the cut go with the turn: the
+        # developer messages and context messages that were sent ahead of it.
+        while cut > 0 and _is_context_update(self.context[cut - 1]):
+            cut -= 1
         self._rewrite(self.context[:cut])
         self.open_turn = None  # a rolled-back turn is gone: later items need a new one
 
     def last_turn_user_start(self) -> int | None:
-        """Where the last turn's user message is in the context, when a rollback of one
-        turn would remove exactly that turn: the turn is whole, its user message is the
-        newest, and only context messages come before it in the turn. Else None."""
+        """Where the last turn starts, when a rollback of one turn would remove exactly
+        that turn: the turn is whole, a user message opens it and is the newest, and
+        nothing just above it is a context update Codex would take along. Else None."""
         turn = self.last_turn
-        if turn is None or turn.start < self.checkpoint:
+        if turn is None or turn.start < self.checkpoint or turn.start >= len(self.context):
             return None
-        for index in range(len(self.context) - 1, turn.start - 1, -1):
-            if is_real_user_message(self.context[index]):
-                before = self.context[turn.start : index]
-                if all(p.get("type") == "message" and p.get("role") != "assistant" for p in before):
-                    return index
-                return None
-        return None
+        start = turn.start
+        if not is_real_user_message(self.context[start]):
+            return None
+        if any(is_real_user_message(p) for p in self.context[start + 1 :]):
+            return None
+        if start > 0 and _is_context_update(self.context[start - 1]):
+            return None
+        return start
 
     def last_agent_text(self, start: int) -> str | None:
         """The newest assistant message text at or after context index `start`."""
@@ -139,3 +144,10 @@ class Replay:
             if payload.get("type") == "message" and payload.get("role") == "assistant":
                 return message_text(payload)
         return None
+
+
+def _is_context_update(payload: Mapping[str, Any]) -> bool:
+    if payload.get("type") != "message":
+        return False
+    role = payload.get("role")
+    return role == "developer" or (role == "user" and not is_real_user_message(payload))

@@ -140,7 +140,7 @@ class _Batch:
         ]
         if self.settings.paginated:
             content: list[dict[str, Any]] = [{"type": "text", "text": text, "text_elements": []}]
-            content += [{"type": "image", "url": url} for url in images]
+            content += [{"type": "image", "image_url": url} for url in images]
             self.typed({"type": "UserMessage", "content": content})
         else:
             self.lines.append(
