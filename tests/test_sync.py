@@ -78,3 +78,21 @@ def test_a_fresh_interpreter_exits_cleanly(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "2"
     assert result.stderr == ""
+
+
+def test_a_store_from_another_loop_is_refused() -> None:
+    from codex_thread_store import InMemoryThreadStore
+
+    with pytest.raises(TypeError, match=r"sync\.open_store"):
+        sync.start_conversation(InMemoryThreadStore())  # type: ignore[arg-type]
+
+
+def test_a_live_thread_closes_through_shutdown(tmp_path: Path) -> None:
+    from codex_thread_store import CreateThreadParams, LiveThread
+
+    with sync.open_store(str(tmp_path / "home")) as store:
+        live = sync.Blocking(
+            sync.run(LiveThread.create(store.wrapped, CreateThreadParams(), collect_git=False))
+        )
+        live.close()
+        assert live.is_closed

@@ -94,7 +94,12 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         raise RuntimeError(
             "a blocking call was made from the facade's own loop; await the async API instead"
         )
-    return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+    future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+    try:
+        return future.result()
+    except BaseException:
+        future.cancel()  # Ctrl-C or the like: do not leave the call running unseen
+        raise
 
 
 def _wrap(value: Any) -> Any:
@@ -120,8 +125,13 @@ class Blocking:
         return call
 
     def close(self) -> None:
-        """Close the object: `aclose` for a store or manager, `close` for a conversation."""
-        closer = getattr(self.wrapped, "aclose", None) or getattr(self.wrapped, "close", None)
+        """Close the object: `aclose` for a store or manager, `close` for a conversation,
+        `shutdown` for a live thread."""
+        closer = (
+            getattr(self.wrapped, "aclose", None)
+            or getattr(self.wrapped, "close", None)
+            or getattr(self.wrapped, "shutdown", None)
+        )
         if closer is None:
             raise AttributeError(f"{type(self.wrapped).__name__} has nothing to close")
         run(closer())
@@ -147,10 +157,15 @@ def _unwrapped(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: _unwrap(v) for k, v in kwargs.items()}
 
 
-def _store_of(store: Blocking | ThreadStore) -> ThreadStore:
-    inner = store.wrapped if isinstance(store, Blocking) else store
+def _store_of(store: Blocking) -> ThreadStore:
+    # Only a store opened here: one opened on another loop may hold that loop's
+    # connections (a PostgreSQL pool), which this loop cannot use.
+    inner = store.wrapped if isinstance(store, Blocking) else None
     if not isinstance(inner, ThreadStore):
-        raise TypeError(f"expected a store, got {type(inner).__name__}")
+        raise TypeError(
+            f"expected a store from sync.open_store, got {type(store).__name__}; "
+            "open it with sync.open_store(url)"
+        )
     return inner
 
 
@@ -166,16 +181,16 @@ def open_store(url: str, *, owner: str | None = None) -> Blocking:
     return Blocking(run(opened()))
 
 
-def start_conversation(store: Blocking | ThreadStore, **options: Any) -> Blocking:
+def start_conversation(store: Blocking, **options: Any) -> Blocking:
     """`Conversation.start(store, **options)`, blocking."""
     return Blocking(run(Conversation.start(_store_of(store), **options)))
 
 
-def resume_conversation(store: Blocking | ThreadStore, thread_id: str, **options: Any) -> Blocking:
+def resume_conversation(store: Blocking, thread_id: str, **options: Any) -> Blocking:
     """`Conversation.resume(store, thread_id, **options)`, blocking."""
     return Blocking(run(Conversation.resume(_store_of(store), thread_id, **options)))
 
 
-def open_conversation(store: Blocking | ThreadStore, thread_id: str, **options: Any) -> Blocking:
+def open_conversation(store: Blocking, thread_id: str, **options: Any) -> Blocking:
     """`Conversation.open(store, thread_id, **options)`, blocking."""
     return Blocking(run(Conversation.open(_store_of(store), thread_id, **options)))

@@ -337,3 +337,11 @@ async def test_a_write_after_another_writer_rereads_the_thread_first(store: Thre
     await again.close()
     with pytest.raises(ThreadNotFound, match="closed"):
         await first.append([USER])
+
+
+async def test_usage_alone_is_a_closed_turn(store: ThreadStore) -> None:
+    convo = await Conversation.start(store)
+    await convo.append([], usage=TokenUsage(total_tokens=3, input_tokens=3))
+    await convo.close()
+    turns = await turns_of(store, convo.thread_id)
+    assert [t.status for t in turns] == ["completed"]

@@ -157,7 +157,11 @@ class Conversation:
         settings = cls._settings_for(live.thread_id, live.metadata_sync.history_mode, cwd, model)
         conversation = cls(store, live.thread_id, Replay(), settings, live=live)
         if name:
-            await live.update_metadata(ThreadMetadataPatch(name=name))
+            try:
+                await live.update_metadata(ThreadMetadataPatch(name=name))
+            except BaseException:
+                await live.discard()  # no writer left behind for a conversation not returned
+                raise
         return conversation
 
     @classmethod

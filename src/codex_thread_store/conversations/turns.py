@@ -193,13 +193,16 @@ def turn_lines(
     batch = _Batch(settings, replay)
     for payload in payloads:
         batch.add(payload)
+    opened_for_usage = False
     if usage is not None:
         if batch.turn_id is None:
             batch.open()
+            opened_for_usage = not payloads
         batch.tokens(usage, replay.token_total)
     ends_answered = bool(payloads) and (
         payloads[-1].get("type") == "message" and payloads[-1].get("role") == "assistant"
     )
-    if close or (close is None and ends_answered):
+    # A turn opened only to carry usage is closed with it: nothing else would close it.
+    if close or (close is None and (ends_answered or opened_for_usage)):
         batch.close()
     return batch.lines
