@@ -4,10 +4,19 @@ Codex's context is its `response_item` payloads in order, with two rewrites:
 
 - a `compacted` line replaces everything before it with its `replacement_history`
   (an old-style `compacted` without one keeps the user's messages and adds the summary
-  as a user message, as Codex's own fallback does);
+  as a user message, after Codex's own fallback);
 - an `event_msg` `thread_rolled_back` drops the newest `num_turns` user turns: the
   context is cut at the start of the `num_turns`-th user message from the end (all user
-  turns when there are fewer). Items before the first user message stay.
+  turns when there are fewer), together with the context updates (developer and context
+  messages) just above the cut. Items before the first user message stay.
+
+Two cases are simplified. This store never writes either of them itself, but Codex
+threads can hold them:
+
+- An old `compacted` line without a replacement keeps the user's messages whole.
+  Codex keeps their text, truncated, under its summary prefix.
+- A rollback of a turn that held a compaction cuts the compacted context. Codex goes
+  back to the items from before the compaction.
 
 `Replay` also tracks what a writer appending to the thread needs: whether a turn is open,
 where the last turn began, and the running token total.
