@@ -17,7 +17,7 @@ from pathlib import Path
 import zstandard
 
 from ..gc_pause import paused_gc
-from ..protocol.rollout import MalformedLine, RolloutLine, decode_line
+from ..protocol.rollout import MalformedLine, RolloutLine, decode_body, decode_line
 
 __all__ = [
     "last_ordinal",
@@ -88,19 +88,26 @@ def parse_rollout(data: bytes, base_offset: int = 0) -> ReadResult:
 
 def _parse(data: bytes, base_offset: int) -> ReadResult:
     result = ReadResult(size=base_offset + len(data))
-    for offset, raw, terminated in iter_lines(data):
-        if not raw.strip():
+    lines, offsets = result.lines, result.offsets
+    pieces = data.split(b"\n")  # in C: a long rollout is hundreds of thousands of lines
+    last = len(pieces) - 1
+    offset = base_offset
+    for index, raw in enumerate(pieces):
+        start = offset
+        offset += len(raw) + 1
+        body = raw.rstrip(b"\r")
+        if not body or body.isspace():
             continue
         try:
-            line = decode_line(raw)
+            line = decode_body(body)
         except MalformedLine:
-            if terminated:
+            if index < last:
                 result.malformed += 1
             else:
                 result.torn_tail = True
             continue
-        result.lines.append(line)
-        result.offsets.append(base_offset + offset)
+        lines.append(line)
+        offsets.append(start)
     return result
 
 
