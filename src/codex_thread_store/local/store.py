@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import functools
 import logging
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,19 +222,8 @@ class LocalThreadStore(ThreadStore):
         live = self._live.get(thread_id)
         return None if live is None else str(live.recorder.path)
 
-    @staticmethod
-    async def _file_state(thread_id: str, path: Path) -> index.FileState | None:
-        def stat() -> index.FileState | None:
-            actual = existing_rollout(path)
-            if actual is None:
-                return None
-            st = actual.stat()
-            return index.FileState(str(path), thread_id, st.st_size, st.st_mtime_ns)
-
-        return await asyncio.to_thread(stat)
-
     async def _record_file(self, db: IndexDb, thread_id: str, path: Path) -> None:
-        state = await self._file_state(thread_id, path)
+        state = await asyncio.to_thread(_file_state, thread_id, path)
         if state is not None:
             await db.run(index.set_file, state)
 
@@ -451,10 +441,10 @@ class LocalThreadStore(ThreadStore):
         if not live.recorder.materialized:
             await self._index_pending_text(db, thread_id, live)
             return
-        # The common case, one transaction: the new size and the text together.
-        state = await self._file_state(thread_id, live.recorder.path)
+        # The common case, one hop to the index thread and one transaction: the file's
+        # new size and the text together.
         text = "\n".join(live.pending_text) if live.pending_text else None
-        if await db.run(index.record_write, thread_id, state, text):
+        if await db.run(_record_write, thread_id, live.recorder.path, text):
             live.pending_text = []  # only once indexed: a failed attempt is redone whole
         else:  # the first write after materializing: the row stops being a placeholder
             thread = await db.run(index.get_thread, thread_id)
@@ -628,3 +618,17 @@ class LocalThreadStore(ThreadStore):
     async def delete_thread(self, params: DeleteThreadParams) -> None:
         self._check_writable("delete a thread")
         await lifecycle.delete_thread(self, params.thread_id)
+
+
+def _file_state(thread_id: str, path: Path) -> index.FileState | None:
+    actual = existing_rollout(path)
+    if actual is None:
+        return None
+    st = actual.stat()
+    return index.FileState(str(path), thread_id, st.st_size, st.st_mtime_ns)
+
+
+def _record_write(conn: sqlite3.Connection, thread_id: str, path: Path, text: str | None) -> bool:
+    """`index.record_write` with the file's state read on the index thread (saving a hop
+    per durable append)."""
+    return index.record_write(conn, thread_id, _file_state(thread_id, path), text)
