@@ -38,7 +38,6 @@ from typing import Any, TypeVar
 import msgspec
 
 from ..errors import InvalidRequest, ThreadNotFound
-from ..gc_pause import paused_gc
 from ..live_thread import LiveThread
 from ..patch import ThreadMetadataPatch, TokenUsage
 from ..protocol.rollout import RolloutItem, history_mode_of
@@ -418,14 +417,13 @@ class Conversation:
             raise InvalidRequest(f"limit must be 0 or more, got {limit}")
         encoded = self._encoded if limit is None else self._encoded[-limit:] if limit else []
         # One decode of the whole list: fresh objects, without a Python call per item.
-        with paused_gc():
-            decoded: list[dict[str, Any]] = _decode(b"[" + b",".join(encoded) + b"]")
-            return [p if CODEX_ONLY_KEYS.isdisjoint(p) else model_item(p) for p in decoded]
+        # (Pausing the collector here measured slower, unlike for a rollout's parse.)
+        decoded: list[dict[str, Any]] = _decode(b"[" + b",".join(encoded) + b"]")
+        return [p if CODEX_ONLY_KEYS.isdisjoint(p) else model_item(p) for p in decoded]
 
     async def chat_messages(self) -> list[dict[str, Any]]:
         """The model context as Chat Completions messages (reasoning left out)."""
-        with paused_gc():
-            return chat_messages(_decode(b"[" + b",".join(self._encoded) + b"]"))
+        return chat_messages(_decode(b"[" + b",".join(self._encoded) + b"]"))
 
     def __len__(self) -> int:
         return len(self._encoded)
