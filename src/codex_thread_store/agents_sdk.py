@@ -108,9 +108,11 @@ class ThreadSession(SessionABC):
             session creates it (`history_mode` None: the store's default, for a Codex
             home what its Codex writes).
 
-    The thread is opened on first use and stays open until `close()`. Sessions of the
-    same thread on the same store share one writer (so a session per request works);
-    the writer is released when the last of them closes.
+    The thread is read on first use; its writer is opened by the first write and held
+    until `close()` (or the end of `async with ThreadSession(...)`). Sessions of the same
+    thread on the same store share one writer (so a session per request works), released
+    when the last of them closes. Another process cannot write the thread meanwhile: in
+    an app served by several processes, close each request's session when it ends.
     """
 
     def __init__(
@@ -192,6 +194,12 @@ class ThreadSession(SessionABC):
                 per_loop = _SHARED.get(self.store)
                 if per_loop is not None and per_loop.get(asyncio.get_running_loop()) is shared:
                     del per_loop[asyncio.get_running_loop()]
+
+    async def __aenter__(self) -> ThreadSession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     def __repr__(self) -> str:
         return f"ThreadSession({self.session_id!r}, thread {self.thread_id})"

@@ -230,3 +230,12 @@ async def test_an_upper_case_thread_id_is_the_thread_not_a_name(store: ThreadSto
     await session.close()
     thread = await store.read_thread(ReadThreadParams(thread_id=thread_id))
     assert thread.name is None
+
+
+async def test_a_session_is_an_async_context_manager(store: ThreadStore) -> None:
+    thread_id = new_thread_id()
+    async with ThreadSession(thread_id, store) as session:
+        await session.add_items([{"role": "user", "content": "hi"}])
+    async with ThreadSession(thread_id, store) as again:  # the writer was released
+        await again.add_items([{"role": "assistant", "content": "hello"}])
+        assert len(await again.get_items()) == 2
