@@ -252,5 +252,13 @@ def is_real_user_message(payload: Mapping[str, Any]) -> bool:
 
 
 def _is_context(text: str) -> bool:
-    stripped = text.strip().lower()
-    return any(stripped.startswith(a) and stripped.endswith(b) for a, b in _CONTEXT_MARKERS)
+    # Only the ends matter: look at them, not at a lowered copy of a long message.
+    head = text.lstrip()[:_MARKER_SPAN].lower()
+    if not head.startswith(_CONTEXT_STARTS):
+        return False
+    tail = text.rstrip()[-_MARKER_SPAN:].lower()
+    return any(head.startswith(a) and tail.endswith(b) for a, b in _CONTEXT_MARKERS)
+
+
+_CONTEXT_STARTS: Final = tuple(a for a, _ in _CONTEXT_MARKERS)
+_MARKER_SPAN: Final = max(len(m) for pair in _CONTEXT_MARKERS for m in pair)

@@ -181,22 +181,30 @@ MAX_NESTING = 100
 
 
 def nesting_exceeds(value: Any, limit: int = MAX_NESTING) -> bool:
-    """Whether `value` nests lists and dicts more than `limit` deep (no recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        current, depth = stack.pop()
-        if isinstance(current, dict):
-            children: Iterable[Any] = current.values()
-        elif isinstance(current, (list, tuple)):
-            children = current
-        else:
-            continue
-        if depth > limit:
-            return True
-        stack.extend(
-            (child, depth + 1) for child in children if isinstance(child, (dict, list, tuple))
-        )
+    """Whether `value` nests lists and dicts more than `limit` deep (no recursion).
+
+    It walks level by level, keeping only containers: every appended line goes through
+    it, so it is kept to one pass over the containers and a type test per child."""
+    level: list[Any] = [value]
+    depth = 0
+    while level:
+        depth += 1
+        below: list[Any] = []
+        for current in level:
+            if isinstance(current, dict):
+                children: Iterable[Any] = current.values()
+            elif isinstance(current, (list, tuple)):
+                children = current
+            else:
+                continue
+            if depth > limit:
+                return True
+            below += [child for child in children if isinstance(child, _CONTAINERS)]
+        level = below
     return False
+
+
+_CONTAINERS = (dict, list, tuple)
 
 
 def decode_line(raw: bytes | str) -> RolloutLine:
