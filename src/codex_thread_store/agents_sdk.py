@@ -104,9 +104,10 @@ class ThreadSession(SessionABC):
         session_id: the thread id (or any name, see `thread_id_for`).
         store: any open `ThreadStore` (local Codex home, memory, PostgreSQL).
         session_settings: the SDK's settings (`limit` is the default for `get_items`).
-        name, cwd, model, model_provider, history_mode: recorded on the thread when this
-            session creates it (`history_mode` None: the store's default, for a Codex
-            home what its Codex writes).
+        name, cwd, model, model_provider, history_mode, thread_source: recorded on the
+            thread when this session creates it (`history_mode` None: the store's default,
+            for a Codex home what its Codex writes; `thread_source` an app's own label,
+            such as `"support-bot"`, kept as is).
 
     The thread is read on first use; its writer is opened by the first write and held
     until `close()` (or the end of `async with ThreadSession(...)`). Sessions of the same
@@ -126,6 +127,7 @@ class ThreadSession(SessionABC):
         model: str | None = None,
         model_provider: str = "openai",
         history_mode: str | None = None,
+        thread_source: str | None = None,
     ) -> None:
         self.session_id = session_id
         self.thread_id = thread_id_for(session_id)
@@ -138,6 +140,7 @@ class ThreadSession(SessionABC):
             "model": model,
             "model_provider": model_provider,
             "history_mode": history_mode,
+            "thread_source": thread_source,
         }
         self._conversation: Conversation | None = None
         self._shared: _StoreSessions | None = None

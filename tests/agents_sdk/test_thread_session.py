@@ -239,3 +239,27 @@ async def test_a_session_is_an_async_context_manager(store: ThreadStore) -> None
     async with ThreadSession(thread_id, store) as again:  # the writer was released
         await again.add_items([{"role": "assistant", "content": "hello"}])
         assert len(await again.get_items()) == 2
+
+
+async def test_a_new_session_records_its_metadata(store: ThreadStore) -> None:
+    session = ThreadSession(
+        new_thread_id(),
+        store,
+        name="Support chat",
+        cwd="/srv/bot",
+        model="gpt-5",
+        model_provider="azure",
+        thread_source="support-bot",
+    )
+    await session.add_items([{"role": "user", "content": "my order is late"}])
+    await session.add_items([{"role": "assistant", "content": "Sorry, checking."}])
+    await session.close()
+    thread = await store.read_thread(ReadThreadParams(thread_id=session.thread_id))
+    assert (thread.name, thread.cwd, thread.model, thread.model_provider) == (
+        "Support chat",
+        "/srv/bot",
+        "gpt-5",
+        "azure",
+    )
+    assert thread.thread_source == "support-bot"
+    assert thread.preview == "my order is late"
