@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cursors import decode_cursor, encode_cursor
 from .errors import InvalidRequest
 from .gc_pause import paused_gc
-from .protocol.items import ThreadHistoryView
+from .protocol.items import ThreadHistoryView, Turn, TurnItemsView
 from .protocol.rollout import RolloutItem, RolloutLine
 from .timeutil import format_rfc3339_ms, from_ms, parse_timestamp, to_ms
 from .types import (
@@ -31,7 +31,11 @@ from .types import (
     TurnPage,
 )
 
+if TYPE_CHECKING:
+    from .store import ThreadStore
+
 __all__ = [
+    "all_turns",
     "TimedItem",
     "history_view",
     "line_time_ms",
@@ -170,3 +174,27 @@ def line_time_ms(timestamp: str, fallback_ms: int = 0) -> int:
             return fallback_ms if base is None else base + int(millis)
     parsed = parse_timestamp(timestamp)
     return fallback_ms if parsed is None else to_ms(parsed)
+
+
+_ALL_TURNS_PAGE = 500
+
+
+async def all_turns(store: ThreadStore, thread_id: str) -> list[Turn]:
+    """Every turn of a thread (archived or not), oldest first, with all of its items:
+    what `codex-threads show`, `export` and the MCP server's reads are made of."""
+    turns: list[Turn] = []
+    cursor: str | None = None
+    while True:
+        page = await store.list_turns(
+            ListTurnsParams(
+                thread_id=thread_id,
+                include_archived=True,
+                cursor=cursor,
+                page_size=_ALL_TURNS_PAGE,
+                items_view=TurnItemsView.FULL,
+            )
+        )
+        turns.extend(page.turns)
+        cursor = page.next_cursor
+        if cursor is None:
+            return turns

@@ -16,18 +16,17 @@ from pydantic import BaseModel
 
 from codex_thread_store import (
     ListThreadsParams,
-    ListTurnsParams,
     ReadThreadParams,
     SearchThreadsParams,
     SortDirection,
     ThreadSortKey,
     ThreadStore,
-    Turn,
-    TurnItemsView,
 )
 
 # The SDK reads each method's annotations at run time to build the tool's schemas, so
 # the argument and result types are imported for real (not under TYPE_CHECKING).
+from codex_thread_store.turns import all_turns
+
 from .arguments import (
     DEFAULT_CONTEXT_CHARS,
     DEFAULT_LIST_LIMIT,
@@ -72,7 +71,6 @@ from .text import occurrences_text, search_results_text, thread_list_text, threa
 __all__ = ["ThreadTools"]
 
 #: Turns asked of the store per `list_turns` call; the tools read every turn of a thread.
-_TURN_PAGE = 500
 
 
 class ThreadTools:
@@ -168,7 +166,7 @@ class ThreadTools:
             thread = await self._store.read_thread(
                 ReadThreadParams(thread_id=tid, include_archived=True)
             )
-            turns = await _load_turns(self._store, tid)
+            turns = await all_turns(self._store, tid)
         total = len(turns)
         first = start_turn if start_turn > 0 else max(1, total + start_turn + 1)
         if total and first > total:
@@ -210,7 +208,7 @@ class ThreadTools:
             thread = await self._store.read_thread(
                 ReadThreadParams(thread_id=tid, include_archived=True)
             )
-            turns = await _load_turns(self._store, tid)
+            turns = await all_turns(self._store, tid)
         found = find_occurrences(
             turns,
             query,
@@ -236,26 +234,6 @@ class ThreadTools:
             result, label=thread_info(thread).label, entries_searched=found.entries_searched
         )
         return _answer(shown, result)
-
-
-async def _load_turns(store: ThreadStore, thread_id: str) -> list[Turn]:
-    """Every turn of the thread, oldest first, with all of its items."""
-    turns: list[Turn] = []
-    cursor: str | None = None
-    while True:
-        page = await store.list_turns(
-            ListTurnsParams(
-                thread_id=thread_id,
-                include_archived=True,
-                cursor=cursor,
-                page_size=_TURN_PAGE,
-                items_view=TurnItemsView.FULL,
-            )
-        )
-        turns.extend(page.turns)
-        cursor = page.next_cursor
-        if cursor is None:
-            return turns
 
 
 def _answer(text: str, structured: BaseModel) -> CallToolResult:

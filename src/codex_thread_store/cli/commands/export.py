@@ -48,13 +48,14 @@ def export_command(cli: CliContext, thread: str, fmt: str, output: Path | None) 
     async def body(store: ThreadStore) -> bytes:
         from ... import export as exporting
         from ...codec import encode_json
+        from ...turns import all_turns
         from ..resolve import resolve_thread
-        from .show import ShowResult, load_turns
+        from .show import ShowResult
 
         found = await resolve_thread(store, thread)
         if fmt == "jsonl":
             return await exporting.rollout_jsonl(store, found)
-        turns = await load_turns(store, found.thread_id)
+        turns = await all_turns(store, found.thread_id)
         if fmt == "json":
             return encode_json(ShowResult(thread=found, turns=turns)) + b"\n"
         if fmt == "html":

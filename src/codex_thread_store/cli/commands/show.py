@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 import msgspec
 
-from ...protocol.items import Turn, TurnItemsView
+from ...protocol.items import Turn
 from ...store import ThreadStore
-from ...types import ListTurnsParams, StoredThread
+from ...turns import all_turns
+from ...types import StoredThread
 from ..console import emit_json
 from ..context import CliContext, pass_cli
 
-__all__ = ["ShowResult", "load_turns", "show_command"]
+__all__ = ["ShowResult", "show_command"]
 
 
 class ShowResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -21,26 +22,6 @@ class ShowResult(msgspec.Struct, frozen=True, kw_only=True):
 
     thread: StoredThread
     turns: list[Turn]
-
-
-async def load_turns(store: ThreadStore, thread_id: str) -> list[Turn]:
-    """Every turn of the thread, oldest first, with all of its items."""
-    turns: list[Turn] = []
-    cursor: str | None = None
-    while True:
-        page = await store.list_turns(
-            ListTurnsParams(
-                thread_id=thread_id,
-                include_archived=True,
-                cursor=cursor,
-                page_size=500,
-                items_view=TurnItemsView.FULL,
-            )
-        )
-        turns.extend(page.turns)
-        cursor = page.next_cursor
-        if cursor is None:
-            return turns
 
 
 @click.command("show")
@@ -75,7 +56,7 @@ def show_command(
         from ..resolve import resolve_thread
 
         found = await resolve_thread(store, thread)
-        return found, await load_turns(store, found.thread_id)
+        return found, await all_turns(store, found.thread_id)
 
     found, turns = cli.run(body)
     total = len(turns)
