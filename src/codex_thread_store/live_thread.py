@@ -22,13 +22,12 @@ import msgspec
 from .analytics import AnalyticsSink, NoopAnalyticsSink, ThreadInitializedEvent
 from .errors import Internal, ThreadNotFound, ThreadStoreError
 from .git_probe import collect_git_info
-from .ids import new_thread_id
 from .metadata_sync import PendingUpdate, ThreadMetadataSync
 from .originator import OriginatorResolver
 from .patch import ThreadMetadataPatch
 from .policy import is_persisted_rollout_item, sanitize_rollout_item
 from .protocol.rollout import RolloutItem, first_session_meta
-from .protocol.short_form import is_short_form
+from .protocol.short_form import with_turn_events
 from .protocol.sources import SessionSource
 from .store import ThreadStore
 from .timeutil import to_ms
@@ -65,52 +64,6 @@ class AppendResult:
 
 def _kind(item: RolloutItem) -> str:
     return f"{item.type}:{item.payload_type}" if item.payload_type else item.type
-
-
-def _said(item: RolloutItem, history_mode: str, thread_id: str) -> list[RolloutItem]:
-    """`item`, and for a short-form message the event Codex shows it by: a user message
-    becomes a turn (`user_message`, or in a paginated thread a one-message turn of typed
-    items), an assistant message an `agent_message` in a legacy thread."""
-    if item.type != "response_item" or not is_short_form(item.payload):
-        return [item]
-    role, content = item.payload["role"], item.payload["content"]
-    text = content if isinstance(content, str) else _texts(content)
-    if role == "user" and history_mode == "paginated":
-        turn = new_thread_id()
-        typed = {
-            "type": "UserMessage",
-            "id": new_thread_id(),
-            "content": [{"type": "text", "text": text, "text_elements": []}],
-        }
-        return [
-            RolloutItem.event_msg({"type": "task_started", "turn_id": turn}),
-            item,
-            RolloutItem.event_msg(
-                {"type": "item_completed", "thread_id": thread_id, "turn_id": turn, "item": typed}
-            ),
-            RolloutItem.event_msg(
-                {"type": "task_complete", "turn_id": turn, "last_agent_message": None}
-            ),
-        ]
-    if role == "user":
-        event: dict[str, Any] = {
-            "type": "user_message",
-            "message": text,
-            "images": None,
-            "local_images": [],
-        }
-        return [item, RolloutItem.event_msg(event)]
-    if role == "assistant" and history_mode != "paginated":
-        return [item, RolloutItem.event_msg({"type": "agent_message", "message": text})]
-    return [item]
-
-
-def _texts(content: list[Any]) -> str:
-    return "\n".join(
-        part["text"]
-        for part in content
-        if isinstance(part, dict) and isinstance(part.get("text"), str)
-    )
 
 
 class LiveThread:
@@ -311,7 +264,9 @@ class LiveThread:
         async with self._lock:
             self._check_open("append_items")
             mode = self._sync.history_mode
-            items = [line for item in items for line in _said(item, mode, self.thread_id)]
+            items = [
+                line for item in items for line in with_turn_events(item, mode, self.thread_id)
+            ]
             canonical: list[RolloutItem] = []
             dropped: Counter[str] = Counter()
             for item in items:  # one pass: a long batch is costly enough

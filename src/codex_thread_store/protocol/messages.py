@@ -11,7 +11,13 @@ from typing import Any
 
 from .rollout import RolloutItem
 
-__all__ = ["UserMessage", "agent_message_text", "message_texts", "user_message"]
+__all__ = [
+    "UserMessage",
+    "agent_message_text",
+    "content_texts",
+    "message_texts",
+    "user_message",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +26,9 @@ class UserMessage:
     has_images: bool
 
 
-def _texts(content: Any) -> tuple[list[str], bool]:
+def content_texts(content: Any) -> tuple[list[str], bool]:
+    """The text parts of message content (every vintage's part kinds), and whether it
+    holds an image."""
     texts: list[str] = []
     images = False
     if isinstance(content, list):
@@ -50,7 +58,7 @@ def user_message(item: RolloutItem) -> UserMessage | None:
     if tag == "item_completed":
         inner = payload.get("item")
         if isinstance(inner, dict) and inner.get("type") == "UserMessage":
-            texts, images = _texts(inner.get("content"))
+            texts, images = content_texts(inner.get("content"))
             return UserMessage("\n".join(texts), images)
     return None
 
@@ -67,7 +75,7 @@ def agent_message_text(item: RolloutItem) -> str | None:
     if tag == "item_completed":
         inner = payload.get("item")
         if isinstance(inner, dict) and inner.get("type") == "AgentMessage":
-            texts, _ = _texts(inner.get("content"))
+            texts, _ = content_texts(inner.get("content"))
             return "\n".join(texts)
     return None
 
