@@ -24,6 +24,7 @@ from typing import Any, Final
 import msgspec
 
 from ..errors import InvalidRequest
+from ..protocol.messages import content_texts
 from ..protocol.rollout_kinds import PERSISTED_RESPONSE_ITEMS
 from ..protocol.short_form import MESSAGE_ROLES, ORIGINAL_KEY
 
@@ -220,16 +221,11 @@ def model_item(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def message_text(payload: Mapping[str, Any]) -> str:
-    """The text parts of a stored message, joined by newlines."""
+    """The text parts of a stored message (or of string content), joined by newlines."""
     content = payload.get("content")
     if isinstance(content, str):
         return content
-    texts: list[str] = []
-    if isinstance(content, list):
-        for part in content:
-            if isinstance(part, Mapping) and isinstance(part.get("text"), str):
-                texts.append(part["text"])
-    return "\n".join(texts)
+    return "\n".join(content_texts(content)[0])
 
 
 def is_real_user_message(payload: Mapping[str, Any]) -> bool:
