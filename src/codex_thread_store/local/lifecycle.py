@@ -21,7 +21,7 @@ import msgspec
 from ..errors import Conflict
 from ..timeutil import utc_now
 from ..types import StoredThread
-from . import index, journal, names
+from . import index, journal, names, write_indexing
 from .codex_db import PATCH_COLUMNS
 from .db import IndexDb
 from .layout import CodexHome, rollout_id_of
@@ -49,7 +49,7 @@ async def set_archived(store: LocalThreadStore, thread_id: str, *, archived: boo
         )
         if moved is not None:
             await db.run(index.forget_file, str(older))
-            await store._record_file(db, thread_id, moved)
+            await write_indexing.record_file(db, thread_id, moved)
     new_path = await _move(store, thread, to_archive=archived)
     now = utc_now()
     moved_thread = msgspec.structs.replace(
@@ -63,7 +63,7 @@ async def set_archived(store: LocalThreadStore, thread_id: str, *, archived: boo
     if new_path is not None:
         if thread.rollout_path:
             await db.run(index.forget_file, thread.rollout_path)
-        await store._record_file(db, thread_id, new_path)
+        await write_indexing.record_file(db, thread_id, new_path)
     await db.call(store.codex_db.sync, moved_thread, changed=PATCH_COLUMNS["archived"])
     return moved_thread
 

@@ -13,7 +13,6 @@ import asyncio
 import dataclasses
 import functools
 import logging
-import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +64,7 @@ from . import (
     lifecycle,
     metadata_writes,
     moves,
+    write_indexing,
 )
 from .codex_db import PATCH_COLUMNS, CodexStateDb
 from .codex_history import CodexHistoryDb, detect_history_mode
@@ -78,7 +78,7 @@ from .lineage import (
 )
 from .maintenance import IndexMaintenance
 from .recorder import RolloutRecorder
-from .rollout_files import existing_rollout, last_ordinal, read_lines_if_exists
+from .rollout_files import last_ordinal, read_lines_if_exists
 from .writer_lock import WriterLock
 
 __all__ = ["LocalThreadStore"]
@@ -222,12 +222,6 @@ class LocalThreadStore(ThreadStore):
         live = self._live.get(thread_id)
         return None if live is None else str(live.recorder.path)
 
-    async def _record_file(self, db: IndexDb, thread_id: str, path: Path) -> None:
-        state = await asyncio.to_thread(_file_state, thread_id, path)
-        if state is not None:
-            await db.run(index.set_file, state)
-
-    # -- helpers --------------------------------------------------------------------
     async def _get(self, thread_id: str, *, include_archived: bool) -> StoredThread:
         db = await self._index()
         await self._maintenance.refresh(db)  # rate-limited; sees Codex's renames, moves and appends
@@ -418,45 +412,7 @@ class LocalThreadStore(ThreadStore):
         db = await self._index()
         async with live.mutex:
             await asyncio.to_thread(live.recorder.persist)
-            await self._index_after_write(db, thread_id, live)
-
-    async def _index_pending_text(self, db: IndexDb, thread_id: str, live: _Live) -> None:
-        if live.pending_text:
-            await db.run(index.append_body, thread_id, "\n".join(live.pending_text))
-            live.pending_text = []  # only once indexed: a failed attempt is redone whole
-
-    async def _index_after_write(self, db: IndexDb, thread_id: str, live: _Live) -> None:
-        """Bring the index (and Codex's databases) up to lines already durable. A failure
-        here is no failure of the write: it is logged and redone at the next barrier, or
-        by a rescan of the file once the writer is gone."""
-        try:
-            await self._mark_materialized(db, thread_id, live)
-        except (ThreadStoreError, OSError) as exc:
-            live.index_behind = True
-            log.warning("indexing thread %s after a durable write failed: %s", thread_id, exc)
-        else:
-            live.index_behind = False
-
-    async def _mark_materialized(self, db: IndexDb, thread_id: str, live: _Live) -> None:
-        if not live.recorder.materialized:
-            await self._index_pending_text(db, thread_id, live)
-            return
-        # The common case, one hop to the index thread and one transaction: the file's
-        # new size and the text together.
-        text = "\n".join(live.pending_text) if live.pending_text else None
-        if await db.run(_record_write, thread_id, live.recorder.path, text):
-            live.pending_text = []  # only once indexed: a failed attempt is redone whole
-        else:  # the first write after materializing: the row stops being a placeholder
-            thread = await db.run(index.get_thread, thread_id)
-            if thread is not None:
-                await db.run(index.upsert_thread, thread, live_only=False)
-                await self._sync_codex_row(db, thread)
-            # The size first, then the text: a refresh in another process that read the
-            # file earlier then sees the bigger size and leaves this thread's rows alone.
-            await self._record_file(db, thread_id, live.recorder.path)
-            await self._index_pending_text(db, thread_id, live)
-        if live.history_mode == "paginated":
-            await codex_mirror.project(self, db, live.recorder.path)
+            await write_indexing.after_write(self, db, thread_id, live)
 
     @heals_index
     async def flush_thread(self, thread_id: str) -> None:
@@ -464,7 +420,7 @@ class LocalThreadStore(ThreadStore):
         db = await self._index()
         async with live.mutex:
             await asyncio.to_thread(live.recorder.flush)
-            await self._index_after_write(db, thread_id, live)
+            await write_indexing.after_write(self, db, thread_id, live)
 
     async def shutdown_thread(self, thread_id: str) -> None:
         live = self._live_writer(thread_id)
@@ -472,7 +428,7 @@ class LocalThreadStore(ThreadStore):
         async with live.mutex:
             try:
                 await asyncio.to_thread(live.recorder.close, flush=True)
-                await self._index_after_write(db, thread_id, live)
+                await write_indexing.after_write(self, db, thread_id, live)
             finally:
                 await self._release(db, thread_id, live)
 
@@ -484,7 +440,7 @@ class LocalThreadStore(ThreadStore):
         async with live.mutex:
             try:
                 await asyncio.to_thread(live.recorder.close, flush=False)
-                await self._index_pending_text(db, thread_id, live)  # written lines stay
+                await write_indexing.pending_text(db, thread_id, live)  # written lines stay
                 if live.recorder.materialized and live.history_mode == "paginated":
                     # Codex reads paginated turns from its projection only, and never
                     # builds it on a read: project what was written, as a shutdown does.
@@ -557,7 +513,7 @@ class LocalThreadStore(ThreadStore):
         db = await self._index()
         await self._maintenance.refresh(db)
         for thread_id, live in list(self._live.items()):
-            await self._index_pending_text(db, thread_id, live)
+            await write_indexing.pending_text(db, thread_id, live)
         hits, cursor = await db.run(index_queries.search_threads, params)
         words = search_words(params.search_term)
         results = []
@@ -618,17 +574,3 @@ class LocalThreadStore(ThreadStore):
     async def delete_thread(self, params: DeleteThreadParams) -> None:
         self._check_writable("delete a thread")
         await lifecycle.delete_thread(self, params.thread_id)
-
-
-def _file_state(thread_id: str, path: Path) -> index.FileState | None:
-    actual = existing_rollout(path)
-    if actual is None:
-        return None
-    st = actual.stat()
-    return index.FileState(str(path), thread_id, st.st_size, st.st_mtime_ns)
-
-
-def _record_write(conn: sqlite3.Connection, thread_id: str, path: Path, text: str | None) -> bool:
-    """`index.record_write` with the file's state read on the index thread (saving a hop
-    per durable append)."""
-    return index.record_write(conn, thread_id, _file_state(thread_id, path), text)
